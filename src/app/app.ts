@@ -1,0 +1,116 @@
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import scalar from '@scalar/fastify-api-reference';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { Db } from '../db/database.ts';
+import { authPlugin } from '../modules/auth/auth.plugin.ts';
+import type { TokenSettings } from '../modules/auth/auth.tokens.ts';
+import type { AppConfig, Role } from './config.ts';
+import { RateLimitedError } from './errors.ts';
+import { moduleRoutes } from './modules.ts';
+import { installErrorHandler } from './plugins/error-handler.ts';
+import { metricsPlugin } from './plugins/metrics.ts';
+import { installValidators } from './plugins/validation.ts';
+import { Problem } from './schemas.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: AppConfig;
+    db: Db;
+    tokenSettings: TokenSettings;
+  }
+}
+
+export interface AppDeps {
+  config: AppConfig;
+  db: Db;
+  /** Resolved JWT signing key (from JWT_SECRET or the data dir). */
+  jwtKey: Uint8Array;
+  /** A pino logger; tests leave it out and get silence. */
+  logger?: FastifyBaseLogger;
+  role?: Role;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,100}$/;
+
+/** The one app factory, used by the server and by the tests. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // A client's request id is kept when it is sane, so logs can be joined across systems.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : crypto.randomUUID();
+    },
+    bodyLimit: 1_048_576,
+    connectionTimeout: 60_000,
+    requestTimeout: 60_000,
+    ajv: { customOptions: { removeAdditional: false } },
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installValidators(app);
+  installErrorHandler(app);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Every route documents the problem responses it may give.
+  app.addSchema(Problem);
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || (route.schema as { hide?: boolean }).hide) return;
+    const response = (route.schema.response ?? {}) as Record<string, unknown>;
+    response['4XX'] ??= { $ref: 'Problem#' };
+    response['5XX'] ??= { $ref: 'Problem#' };
+    route.schema.response = response;
+  });
+
+  await app.register(
+    fp(
+      async (core) => {
+        core.decorate('config', deps.config);
+        core.decorate('db', deps.db);
+        core.decorate('tokenSettings', {
+          key: deps.jwtKey,
+          accessTtlSeconds: deps.config.accessTokenTtlSeconds,
+          refreshTtlSeconds: deps.config.refreshTokenTtlSeconds,
+        });
+      },
+      { name: 'core' },
+    ),
+  );
+  await app.register(helmet, {
+    // The API reference page loads its own inline scripts and styles.
+    contentSecurityPolicy: false,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => new RateLimitedError(context.after),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'PMS backend API',
+        version: '0.1.0',
+        description:
+          'Hotel Property Management System: properties, inventory, rates, reservations, events and PMS integrations. ' +
+          'Errors are RFC 9457 problem documents with a stable `code`.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(scalar, { routePrefix: '/docs', logLevel: 'warn' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(metricsPlugin);
+  await app.register(authPlugin);
+  await app.register(moduleRoutes);
+  return app;
+}

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+
+export type LockPolicy = 'wait' | 'nowait';
+export type Role = 'api' | 'realtime' | 'worker' | 'all';
+
+/** The one typed configuration object, validated once at boot. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string | undefined;
+  secretsKey: string | undefined;
+  kafkaBrokers: string[];
+  natsUrl: string | undefined;
+  logLevel: string;
+  allowedHosts: string[];
+  lockPolicy: LockPolicy;
+  lockTimeoutMs: number;
+  loginRateLimitPerMinute: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Record<string, string | undefined>;
+
+function intSetting(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
+    return fallback;
+  }
+  return value;
+}
+
+function listSetting(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Accepts the seed's DB_* variables when DATABASE_URL is not set, so its .env works unchanged. */
+function seedDatabaseUrl(env: Env): string | undefined {
+  if (!env.DB_NAME && !env.DB_HOST) return undefined;
+  const user = encodeURIComponent(env.DB_USER ?? 'postgres');
+  const password = env.DB_PASSWORD ? `:${encodeURIComponent(env.DB_PASSWORD)}` : '';
+  const host = env.DB_HOST ?? 'localhost';
+  const port = env.DB_PORT ?? '5432';
+  return `postgres://${user}${password}@${host}:${port}/${env.DB_NAME ?? 'postgres'}`;
+}
+
+/**
+ * Reads settings from the environment (and `.env` when present), naming every bad value
+ * in one error rather than failing on the first.
+ */
+export function loadConfig(env: Env = process.env, options: { dotenv?: boolean } = {}): AppConfig {
+  if (options.dotenv !== false && env === process.env) dotenv.config({ quiet: true });
+  const problems: string[] = [];
+
+  const databaseUrl = env.DATABASE_URL || seedDatabaseUrl(env);
+  if (databaseUrl !== undefined) {
+    try {
+      const url = new URL(databaseUrl);
+      if (!['postgres:', 'postgresql:'].includes(url.protocol)) {
+        problems.push(`DATABASE_URL: expected a postgres:// URL, got protocol "${url.protocol}"`);
+      }
+    } catch {
+      problems.push('DATABASE_URL: not a valid URL');
+    }
+  }
+
+  const logLevel = env.LOG_LEVEL ?? (env.DEBUG === 'True' || env.DEBUG === 'true' ? 'debug' : 'info');
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const lockPolicy = (env.LOCK_POLICY ?? 'wait') as LockPolicy;
+  if (lockPolicy !== 'wait' && lockPolicy !== 'nowait') {
+    problems.push(`LOCK_POLICY: expected "wait" or "nowait", got "${env.LOCK_POLICY}"`);
+  }
+
+  const jwtSecret = env.JWT_SECRET || env.SECRET_KEY || undefined;
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    problems.push('JWT_SECRET: must be at least 32 characters long');
+  }
+  const secretsKey = env.PMS_SECRETS_KEY || undefined;
+  if (secretsKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretsKey)) {
+    problems.push('PMS_SECRETS_KEY: expected 64 hex characters (a 256-bit key)');
+  }
+
+  const kafkaBrokers = listSetting(env.KAFKA_BROKERS ?? env.KAFKA_BOOTSTRAP_SERVERS);
+  for (const broker of kafkaBrokers) {
+    if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`KAFKA_BROKERS: "${broker}" is not host:port`);
+  }
+  const natsUrl = env.NATS_URL || undefined;
+  if (natsUrl !== undefined && !/^(nats|tls|ws|wss):\/\/|^[^\s:/]+:\d+$/.test(natsUrl)) {
+    problems.push(`NATS_URL: expected nats://host:port, got "${natsUrl}"`);
+  }
+
+  const config: AppConfig = {
+    port: intSetting(env, 'PORT', 8000, 0, 65535, problems),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl,
+    dataDir: path.resolve(env.PMS_DATA_DIR || './.pms'),
+    jwtSecret,
+    secretsKey,
+    kafkaBrokers,
+    natsUrl,
+    logLevel,
+    allowedHosts: listSetting(env.ALLOWED_HOSTS),
+    lockPolicy,
+    lockTimeoutMs: intSetting(env, 'LOCK_TIMEOUT_MS', 5000, 10, 600000, problems),
+    loginRateLimitPerMinute: intSetting(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 100000, problems),
+    accessTokenTtlSeconds: intSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400, problems),
+    refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/**
+ * Returns a secret kept in a file under the data dir, generating it on first use, so a
+ * zero-config install keeps its tokens and encrypted secrets valid across restarts.
+ */
+export function persistentSecret(dataDir: string, name: string, bytes = 32): string {
+  const file = path.join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(bytes).toString('hex');
+  try {
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (error) {
+    // Another process created it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw error;
+  }
+}

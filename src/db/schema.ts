@@ -1,0 +1,273 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Table types for Kysely. Dates (`date`) travel as 'YYYY-MM-DD' strings; numerics as decimal strings. */
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type CreatedAt = ColumnType<Date, never, never>;
+type DateOnly = ColumnType<string, string, string>;
+type Numeric = ColumnType<string, string | number, string | number>;
+type Json<T = unknown> = ColumnType<T, string | T, string | T>;
+
+export interface PropertyTable {
+  id: Generated<string>;
+  code: string;
+  name: string;
+  timezone: Generated<string>;
+  currency: Generated<string>;
+  status: Generated<'active' | 'inactive'>;
+  address: Json<Record<string, unknown> | null> | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RoomTypeTable {
+  id: Generated<string>;
+  property_id: string;
+  code: string;
+  name: string;
+  description: string | null;
+  total_units: number;
+  max_occupancy: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type RoomStatus = 'available' | 'occupied' | 'dirty' | 'out_of_order';
+
+export interface RoomTable {
+  id: Generated<string>;
+  property_id: string;
+  room_type_id: string;
+  number: string;
+  floor: string | null;
+  status: Generated<RoomStatus>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type UserRole = 'SUPER_ADMIN' | 'PROPERTY_ADMIN' | 'STAFF';
+
+export interface AppUserTable {
+  id: Generated<string>;
+  email: string;
+  password_hash: string;
+  role: UserRole;
+  full_name: string | null;
+  is_active: Generated<boolean>;
+  last_login_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface UserPropertyTable {
+  user_id: string;
+  property_id: string;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  user_id: string;
+  family_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  created_at: CreatedAt;
+}
+
+export interface InventoryCalendarTable {
+  property_id: string;
+  room_type_id: string;
+  date: DateOnly;
+  total_units: number;
+  booked_units: Generated<number>;
+  held_units: Generated<number>;
+  out_of_order_units: Generated<number>;
+  overbooking_limit: Generated<number>;
+  overbooked_units: Generated<number>;
+  stop_sell: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export type LedgerField =
+  | 'total_units'
+  | 'booked_units'
+  | 'held_units'
+  | 'out_of_order_units'
+  | 'overbooking_limit'
+  | 'overbooked_units'
+  | 'stop_sell';
+
+export interface InventoryLedgerTable {
+  id: Generated<string>;
+  property_id: string;
+  room_type_id: string;
+  date: DateOnly;
+  field: LedgerField;
+  delta: number;
+  reason: string;
+  reservation_id: string | null;
+  hold_id: string | null;
+  actor_id: string | null;
+  created_at: CreatedAt;
+}
+
+export type HoldStatus = 'active' | 'confirmed' | 'released' | 'expired';
+
+export interface InventoryHoldTable {
+  id: Generated<string>;
+  property_id: string;
+  room_type_id: string;
+  check_in: DateOnly;
+  check_out: DateOnly;
+  units: number;
+  status: Generated<HoldStatus>;
+  reference: string | null;
+  expires_at: Date;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface RatePlanTable {
+  id: Generated<string>;
+  property_id: string;
+  code: string;
+  name: string;
+  currency: string;
+  parent_rate_plan_id: string | null;
+  offset_type: 'percent' | 'amount' | null;
+  offset_value: Numeric | null;
+  cancellation_policy: Json<Record<string, unknown> | null> | null;
+  is_active: Generated<boolean>;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface DailyRateTable {
+  property_id: string;
+  rate_plan_id: string;
+  room_type_id: string;
+  date: DateOnly;
+  amount: Numeric | null;
+  min_stay: number | null;
+  max_stay: number | null;
+  closed_to_arrival: Generated<boolean>;
+  closed_to_departure: Generated<boolean>;
+  stop_sell: Generated<boolean>;
+  updated_at: Timestamp;
+}
+
+export interface GuestTable {
+  id: Generated<string>;
+  property_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  full_name: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: CreatedAt;
+}
+
+export type ReservationStatus =
+  | 'tentative'
+  | 'confirmed'
+  | 'checked_in'
+  | 'checked_out'
+  | 'cancelled'
+  | 'no_show';
+
+export interface ReservationTable {
+  id: Generated<string>;
+  property_id: string;
+  confirmation_code: string;
+  status: ReservationStatus;
+  check_in: DateOnly;
+  check_out: DateOnly;
+  guest_id: string | null;
+  source: Generated<string>;
+  external_id: string | null;
+  total_amount: Numeric;
+  currency: string;
+  notes: string | null;
+  hold_id: string | null;
+  source_updated_at: Date | null;
+  version: Generated<number>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  cancelled_at: Date | null;
+}
+
+export interface ReservationRoomTable {
+  id: Generated<string>;
+  reservation_id: string;
+  property_id: string;
+  room_type_id: string;
+  rate_plan_id: string | null;
+  room_id: string | null;
+  adults: Generated<number>;
+  children: Generated<number>;
+  nightly_prices: Json<Array<{ date: string; amount: string }>>;
+  amount: Numeric;
+  created_at: CreatedAt;
+}
+
+export interface IdempotencyKeyTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  response_status: number | null;
+  response_body: Json<unknown> | null;
+  created_at: CreatedAt;
+  expires_at: Date;
+}
+
+export interface OutboxEventTable {
+  seq: Generated<string>;
+  id: string;
+  property_id: string | null;
+  type: string;
+  envelope: Json<Record<string, unknown>>;
+  created_at: CreatedAt;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  property_id: string | null;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  diff: Json<Record<string, unknown> | null> | null;
+  request_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  property: PropertyTable;
+  room_type: RoomTypeTable;
+  room: RoomTable;
+  app_user: AppUserTable;
+  user_property: UserPropertyTable;
+  refresh_token: RefreshTokenTable;
+  inventory_calendar: InventoryCalendarTable;
+  inventory_ledger: InventoryLedgerTable;
+  inventory_hold: InventoryHoldTable;
+  rate_plan: RatePlanTable;
+  daily_rate: DailyRateTable;
+  guest: GuestTable;
+  reservation: ReservationTable;
+  reservation_room: ReservationRoomTable;
+  idempotency_key: IdempotencyKeyTable;
+  outbox_event: OutboxEventTable;
+  audit_log: AuditLogTable;
+}
+
+export type Property = Selectable<PropertyTable>;
+export type NewProperty = Insertable<PropertyTable>;
+export type PropertyUpdate = Updateable<PropertyTable>;
+export type RoomType = Selectable<RoomTypeTable>;
+export type Room = Selectable<RoomTable>;
+export type AppUser = Selectable<AppUserTable>;
+export type InventoryNight = Selectable<InventoryCalendarTable>;
+export type Reservation = Selectable<ReservationTable>;

@@ -1,0 +1,337 @@
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  UnauthenticatedError,
+  ValidationError,
+} from '../../app/errors.ts';
+import { decodeCursor, pageOf } from '../../app/schemas.ts';
+import type { Db } from '../../db/database.ts';
+import type { UserRole } from '../../db/schema.ts';
+import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
+import type { Actor } from './auth.context.ts';
+import * as repo from './auth.repository.ts';
+import {
+  signAccessToken,
+  signRefreshToken,
+  type TokenSettings,
+  verifyAccessToken,
+  verifyRefreshToken,
+} from './auth.tokens.ts';
+import { burnPasswordCheck, hashPassword, verifyPassword } from './password.ts';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  role: UserRole;
+  full_name: string | null;
+  is_active: boolean;
+  property_ids: string[];
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export function toPublicUser(user: repo.UserRecord): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    role: user.role,
+    full_name: user.full_name,
+    is_active: user.is_active,
+    property_ids: user.property_ids,
+    last_login_at: user.last_login_at?.toISOString() ?? null,
+    created_at: user.created_at.toISOString(),
+    updated_at: user.updated_at.toISOString(),
+  };
+}
+
+export interface TokenPair {
+  access: string;
+  refresh: string;
+}
+
+export interface NewUserInput {
+  email: string;
+  password: string;
+  role: UserRole;
+  full_name?: string | null;
+  property_ids?: string[];
+}
+
+export interface UserChanges {
+  email?: string;
+  password?: string;
+  role?: UserRole;
+  full_name?: string | null;
+  is_active?: boolean;
+  property_ids?: string[];
+}
+
+export function createAuthService(db: Db, tokens: TokenSettings) {
+  async function issuePair(userId: string, role: UserRole, familyId: string): Promise<TokenPair> {
+    const tokenId = crypto.randomUUID();
+    await repo.insertRefreshToken(db, {
+      id: tokenId,
+      user_id: userId,
+      family_id: familyId,
+      expires_at: new Date(Date.now() + tokens.refreshTtlSeconds * 1000),
+    });
+    return {
+      access: await signAccessToken(tokens, { id: userId, role }),
+      refresh: await signRefreshToken(tokens, userId, tokenId, familyId),
+    };
+  }
+
+  /** A PROPERTY_ADMIN manages STAFF of its own properties only; a SUPER_ADMIN manages everyone. */
+  function assertCanManage(
+    actor: Actor,
+    target: { role: UserRole; property_ids: string[] },
+    entityId?: string,
+  ) {
+    if (actor.role === 'SUPER_ADMIN') return;
+    if (actor.role !== 'PROPERTY_ADMIN') throw new ForbiddenError('Only administrators manage users.');
+    const shares = target.property_ids.some((id) => actor.propertyIds.includes(id));
+    if (entityId && !shares) throw new NotFoundError('User', entityId);
+    if (target.role !== 'STAFF')
+      throw new ForbiddenError('A property administrator manages STAFF users only.');
+    const outside = target.property_ids.filter((id) => !actor.propertyIds.includes(id));
+    if (outside.length > 0) {
+      throw new ForbiddenError('A property administrator can assign only its own properties.');
+    }
+  }
+
+  async function assertPropertiesExist(ids: string[]) {
+    const unique = [...new Set(ids)];
+    if ((await repo.countExistingProperties(db, unique)) !== unique.length) {
+      throw new ValidationError('Some property_ids do not exist.', [
+        { pointer: '/body/property_ids', message: 'contains an unknown property' },
+      ]);
+    }
+  }
+
+  async function loadVisibleUser(actor: Actor, id: string): Promise<repo.UserRecord> {
+    const user = await repo.findUserById(db, id);
+    if (!user) throw new NotFoundError('User', id);
+    if (actor.role === 'SUPER_ADMIN' || actor.id === id) return user;
+    if (actor.role === 'PROPERTY_ADMIN' && user.property_ids.some((p) => actor.propertyIds.includes(p))) {
+      return user;
+    }
+    throw new NotFoundError('User', id);
+  }
+
+  return {
+    async login(email: string, password: string): Promise<TokenPair> {
+      const user = await repo.findUserByEmail(db, email);
+      if (!user) {
+        await burnPasswordCheck(password);
+        throw new UnauthenticatedError('No active account found with the given credentials.');
+      }
+      if (!(await verifyPassword(user.password_hash, password)) || !user.is_active) {
+        throw new UnauthenticatedError('No active account found with the given credentials.');
+      }
+      await repo.recordLogin(db, user.id);
+      return issuePair(user.id, user.role, crypto.randomUUID());
+    },
+
+    /** Rotates the refresh token; presenting an already-used one revokes its whole family (theft). */
+    async refresh(refreshToken: string): Promise<TokenPair> {
+      const payload = await verifyRefreshToken(tokens, refreshToken);
+      const consumed = await db.transaction().execute((tx) => repo.consumeRefreshToken(tx, payload.jti));
+      if (!consumed) {
+        if (payload.fam) await repo.revokeRefreshFamily(db, payload.fam);
+        throw new UnauthenticatedError('The refresh token has already been used or was revoked.');
+      }
+      const user = await repo.findUserById(db, consumed.user_id);
+      if (!user?.is_active) throw new UnauthenticatedError('The account is no longer active.');
+      return issuePair(user.id, user.role, consumed.family_id);
+    },
+
+    /** Resolves a bearer access token to the acting user, re-reading role and scope from the database. */
+    async authenticate(accessToken: string): Promise<Actor> {
+      const payload = await verifyAccessToken(tokens, accessToken);
+      const user = await repo.findUserById(db, payload.sub);
+      if (!user?.is_active) throw new UnauthenticatedError('The account is no longer active.');
+      return { id: user.id, email: user.email, role: user.role, propertyIds: user.property_ids };
+    },
+
+    async me(actor: Actor): Promise<PublicUser> {
+      const user = await repo.findUserById(db, actor.id);
+      if (!user) throw new UnauthenticatedError();
+      return toPublicUser(user);
+    },
+
+    async createUser(ctx: RequestContext & { actor: Actor }, input: NewUserInput): Promise<PublicUser> {
+      const propertyIds = [...new Set(input.property_ids ?? [])];
+      assertCanManage(ctx.actor, { role: input.role, property_ids: propertyIds });
+      await assertPropertiesExist(propertyIds);
+      if (await repo.findUserByEmail(db, input.email)) {
+        throw new ConflictError(`A user with email ${input.email} already exists.`, 'CONFLICT');
+      }
+      const passwordHash = await hashPassword(input.password);
+      const id = await db.transaction().execute(async (tx) => {
+        const userId = await repo.insertUser(tx, {
+          email: input.email,
+          password_hash: passwordHash,
+          role: input.role,
+          full_name: input.full_name ?? null,
+        });
+        await repo.setUserProperties(tx, userId, propertyIds);
+        await recordAudit(tx, ctx, {
+          action: 'user.created',
+          entityType: 'user',
+          entityId: userId,
+          propertyId: propertyIds[0] ?? null,
+          after: {
+            email: input.email,
+            role: input.role,
+            full_name: input.full_name ?? null,
+            property_ids: propertyIds,
+          },
+        });
+        return userId;
+      });
+      return toPublicUser((await repo.findUserById(db, id))!);
+    },
+
+    async listUsers(
+      actor: Actor,
+      query: { limit: number; cursor?: string; role?: UserRole; search?: string; property_id?: string },
+    ) {
+      if (actor.role === 'STAFF') throw new ForbiddenError('Only administrators manage users.');
+      const after = decodeCursor(query.cursor);
+      let propertyIds: string[] | null = actor.role === 'SUPER_ADMIN' ? null : actor.propertyIds;
+      if (query.property_id) {
+        propertyIds =
+          propertyIds === null || propertyIds.includes(query.property_id) ? [query.property_id] : [];
+      }
+      const rows = await repo.listUsers(db, {
+        propertyIds,
+        roles: query.role ? [query.role] : undefined,
+        search: query.search,
+        after: after ? { createdAt: String(after.sortKey), id: after.id } : undefined,
+        limit: query.limit,
+      });
+      const page = pageOf(rows, query.limit, (u) => u.created_at.toISOString());
+      return { results: page.results.map(toPublicUser), next_cursor: page.next_cursor };
+    },
+
+    async getUser(actor: Actor, id: string): Promise<PublicUser> {
+      if (actor.role === 'STAFF' && actor.id !== id)
+        throw new ForbiddenError('Only administrators manage users.');
+      return toPublicUser(await loadVisibleUser(actor, id));
+    },
+
+    async updateUser(
+      ctx: RequestContext & { actor: Actor },
+      id: string,
+      changes: UserChanges,
+    ): Promise<PublicUser> {
+      if (ctx.actor.role === 'STAFF') throw new ForbiddenError('Only administrators manage users.');
+      const before = await loadVisibleUser(ctx.actor, id);
+      if (ctx.actor.id !== id || changes.role !== undefined || changes.property_ids !== undefined) {
+        assertCanManage(ctx.actor, before, id);
+        assertCanManage(ctx.actor, {
+          role: changes.role ?? before.role,
+          property_ids: changes.property_ids ?? before.property_ids,
+        });
+      }
+      if (changes.property_ids) await assertPropertiesExist(changes.property_ids);
+      if (changes.email && changes.email.toLowerCase() !== before.email.toLowerCase()) {
+        if (await repo.findUserByEmail(db, changes.email)) {
+          throw new ConflictError(`A user with email ${changes.email} already exists.`);
+        }
+      }
+      const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
+      await db.transaction().execute(async (tx) => {
+        await repo.updateUser(tx, id, {
+          ...(changes.email !== undefined && { email: changes.email }),
+          ...(changes.role !== undefined && { role: changes.role }),
+          ...(changes.full_name !== undefined && { full_name: changes.full_name }),
+          ...(changes.is_active !== undefined && { is_active: changes.is_active }),
+          ...(passwordHash !== undefined && { password_hash: passwordHash }),
+        });
+        if (changes.property_ids) await repo.setUserProperties(tx, id, [...new Set(changes.property_ids)]);
+        // A new password or a deactivation ends every session of that user.
+        if (passwordHash !== undefined || changes.is_active === false) await repo.revokeUserTokens(tx, id);
+        const after = await repo.findUserById(tx, id);
+        await recordAudit(tx, ctx, {
+          action: 'user.updated',
+          entityType: 'user',
+          entityId: id,
+          propertyId: before.property_ids[0] ?? null,
+          before: { ...before, password_changed: false },
+          after: { ...after, password_changed: passwordHash !== undefined },
+        });
+      });
+      return toPublicUser((await repo.findUserById(db, id))!);
+    },
+
+    async deleteUser(ctx: RequestContext & { actor: Actor }, id: string): Promise<void> {
+      if (ctx.actor.role === 'STAFF') throw new ForbiddenError('Only administrators manage users.');
+      const before = await loadVisibleUser(ctx.actor, id);
+      if (before.id === ctx.actor.id) throw new ConflictError('You cannot delete your own account.');
+      assertCanManage(ctx.actor, before, id);
+      await db.transaction().execute(async (tx) => {
+        await repo.deleteUser(tx, id);
+        await recordAudit(tx, ctx, {
+          action: 'user.deleted',
+          entityType: 'user',
+          entityId: id,
+          propertyId: before.property_ids[0] ?? null,
+          before: { email: before.email, role: before.role, property_ids: before.property_ids },
+          after: null,
+        });
+      });
+    },
+
+    /** For the CLI: creates a SUPER_ADMIN, or resets the password and role of an existing user. */
+    async ensureSuperuser(email: string, password: string): Promise<{ id: string; created: boolean }> {
+      const passwordHash = await hashPassword(password);
+      return db.transaction().execute(async (tx) => {
+        const existing = await repo.findUserByEmail(tx, email);
+        if (existing) {
+          await repo.updateUser(tx, existing.id, {
+            password_hash: passwordHash,
+            role: 'SUPER_ADMIN',
+            is_active: true,
+          });
+          await recordAudit(
+            tx,
+            { actor: null, requestId: null },
+            {
+              action: 'user.superuser_reset',
+              entityType: 'user',
+              entityId: existing.id,
+              propertyId: null,
+              diff: { role: [existing.role, 'SUPER_ADMIN'] },
+            },
+          );
+          return { id: existing.id, created: false };
+        }
+        const id = await repo.insertUser(tx, {
+          email,
+          password_hash: passwordHash,
+          role: 'SUPER_ADMIN',
+          full_name: null,
+        });
+        await recordAudit(
+          tx,
+          { actor: null, requestId: null },
+          {
+            action: 'user.created',
+            entityType: 'user',
+            entityId: id,
+            propertyId: null,
+            after: { email, role: 'SUPER_ADMIN' },
+          },
+        );
+        return { id, created: true };
+      });
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export { verifyAccessToken };

@@ -1,0 +1,112 @@
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app/app.ts';
+import { type AppConfig, loadConfig } from '../../src/app/config.ts';
+import { createDb, type Db } from '../../src/db/database.ts';
+
+export interface TestContext {
+  app: FastifyInstance;
+  db: Db;
+  /** Connection URL of this file's own database. */
+  databaseUrl: string;
+  config: AppConfig;
+  jwtKey: Uint8Array;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export function testConfig(overrides: Record<string, string> = {}): AppConfig {
+  return loadConfig(
+    {
+      PMS_DATA_DIR: '/tmp/pms-test-data',
+      JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+      PMS_SECRETS_KEY: 'a'.repeat(64),
+      LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+      LOG_LEVEL: 'silent',
+      ...overrides,
+    },
+    { dotenv: false },
+  );
+}
+
+/** Creates a fresh database for this test file, cloned from the migrated template. */
+export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const adminUrl = inject('pgAdminUrl');
+  const template = inject('pgTemplate');
+  const name = `pms_t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: adminUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+      await client.end();
+    },
+  };
+}
+
+/** A real app on a real database of its own; call `close()` in afterAll. */
+export async function createTestContext(
+  options: { env?: Record<string, string>; poolSize?: number } = {},
+): Promise<TestContext> {
+  const database = await createTestDatabase();
+  const config = testConfig(options.env);
+  const db = createDb({ connectionString: database.url, max: options.poolSize ?? 10 });
+  const jwtKey = new TextEncoder().encode(config.jwtSecret);
+  const app = await buildApp({ config, db, jwtKey });
+  await app.ready();
+  return {
+    app,
+    db,
+    databaseUrl: database.url,
+    config,
+    jwtKey,
+    async close() {
+      await app.close();
+      await db.destroy();
+      await database.drop();
+    },
+  };
+}
+
+/** `app.inject` with a bearer token and a JSON body. */
+export async function call(
+  app: FastifyInstance,
+  method: InjectOptions['method'],
+  url: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+) {
+  const response = await app.inject({
+    method,
+    url,
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...options.headers,
+    },
+    ...(options.body !== undefined ? { payload: options.body as never } : {}),
+  });
+  return {
+    status: response.statusCode,
+    body: response.body ? safeJson(response.body) : undefined,
+    headers: response.headers,
+  };
+}
+
+function safeJson(text: string): any {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
