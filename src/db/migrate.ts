@@ -13,6 +13,8 @@ export function createMigrator<T>(db: Kysely<T>): Migrator {
     provider: new FileMigrationProvider({ fs, path, migrationFolder }),
     migrationTableName: 'schema_migration',
     migrationLockTableName: 'schema_migration_lock',
+    // Modules add migrations side by side; a later-numbered one may land first.
+    allowUnorderedMigrations: true,
   });
 }
 
