@@ -3,8 +3,11 @@ import pino from 'pino';
 import type { AppConfig } from './config.ts';
 
 /** pino, with every credential-bearing field redacted wherever it appears. */
-export function createLogger(config: Pick<AppConfig, 'logLevel'>): FastifyBaseLogger {
-  return pino({
+export function createLogger(
+  config: Pick<AppConfig, 'logLevel'>,
+  destination?: pino.DestinationStream,
+): FastifyBaseLogger {
+  const options: pino.LoggerOptions = {
     level: config.logLevel,
     redact: {
       paths: [
@@ -19,5 +22,6 @@ export function createLogger(config: Pick<AppConfig, 'logLevel'>): FastifyBaseLo
       ],
       censor: '[redacted]',
     },
-  }) as FastifyBaseLogger;
+  };
+  return (destination ? pino(options, destination) : pino(options)) as FastifyBaseLogger;
 }

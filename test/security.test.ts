@@ -1,0 +1,116 @@
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/app/app.ts';
+import { createLogger } from '../src/app/logger.ts';
+import { createDb, type Db } from '../src/db/database.ts';
+import { createTestDatabase, testConfig } from './helpers/context.ts';
+import { createUser } from './helpers/factories.ts';
+
+/**
+ * Secrets never leave the process: no password, password hash, signing key or refresh token appears in
+ * any response body or log line, even at trace level. Security headers are set on every response.
+ */
+const logLines: string[] = [];
+const sink = new Writable({
+  write(chunk, _encoding, done) {
+    logLines.push(String(chunk));
+    done();
+  },
+});
+
+let db: Db;
+let drop: () => Promise<void>;
+let app: Awaited<ReturnType<typeof buildApp>>;
+const config = testConfig({ LOG_LEVEL: 'trace' });
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  db = createDb({ connectionString: database.url, max: 4 });
+  app = await buildApp({
+    config,
+    db,
+    jwtKey: new TextEncoder().encode(config.jwtSecret),
+    logger: createLogger(config, sink),
+  });
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+  await db.destroy();
+  await drop();
+});
+
+describe('secrets', () => {
+  it('never appear in responses or logs', async () => {
+    const admin = await createUser(db, { role: 'SUPER_ADMIN' });
+    const responses: string[] = [];
+    const send = async (options: Parameters<typeof app.inject>[0]) => {
+      const response = await app.inject(options);
+      responses.push(JSON.stringify(response.headers) + response.body);
+      return response;
+    };
+    const login = await send({
+      method: 'POST',
+      url: '/api/auth/token/',
+      payload: { email: admin.email, password: admin.password },
+    });
+    const { access, refresh } = JSON.parse(login.body);
+    const auth = { authorization: `Bearer ${access}` };
+    const newPassword = 'a-brand-new-secret-password';
+    const created = await send({
+      method: 'POST',
+      url: '/api/auth/users/',
+      headers: auth,
+      payload: { email: 'staff.secret@example.test', password: newPassword, role: 'STAFF' },
+    });
+    expect(created.statusCode).toBe(201);
+    const userId = JSON.parse(created.body).id;
+    await send({
+      method: 'PATCH',
+      url: `/api/auth/users/${userId}/`,
+      headers: auth,
+      payload: { password: `${newPassword}-2` },
+    });
+    await send({ method: 'GET', url: '/api/auth/users/', headers: auth });
+    await send({ method: 'GET', url: `/api/auth/users/${userId}/`, headers: auth });
+    await send({ method: 'GET', url: '/api/auth/me/', headers: auth });
+    await send({
+      method: 'POST',
+      url: '/api/auth/token/',
+      payload: { email: admin.email, password: 'wrong-password!' },
+    });
+    const refreshed = await send({ method: 'POST', url: '/api/auth/token/refresh/', payload: { refresh } });
+    expect(refreshed.statusCode).toBe(200);
+
+    const hashes = await db.selectFrom('app_user').select('password_hash').execute();
+    const forbidden = [
+      admin.password,
+      newPassword,
+      'wrong-password!',
+      config.jwtSecret!,
+      ...hashes.map((h) => h.password_hash),
+      '$argon2id$',
+    ];
+    const logs = logLines.join('\n');
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const secret of forbidden) {
+      for (const body of responses)
+        expect(body.includes(secret), `response leaks ${secret.slice(0, 12)}…`).toBe(false);
+      expect(logs.includes(secret), `logs leak ${secret.slice(0, 12)}…`).toBe(false);
+    }
+    // Tokens are returned to their owner, but never written to the logs.
+    expect(logs.includes(access)).toBe(false);
+    expect(logs.includes(refresh)).toBe(false);
+  });
+});
+
+describe('security headers', () => {
+  it('are set on API responses', async () => {
+    const response = await app.inject({ method: 'GET', url: '/healthz' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBe('SAMEORIGIN');
+    expect(response.headers['strict-transport-security']).toBeDefined();
+    expect(response.headers['x-request-id']).toBeDefined();
+  });
+});
