@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app/app.ts';
 import { createLogger } from '../src/app/logger.ts';
@@ -45,7 +46,7 @@ describe('secrets', () => {
   it('never appear in responses or logs', async () => {
     const admin = await createUser(db, { role: 'SUPER_ADMIN' });
     const responses: string[] = [];
-    const send = async (options: Parameters<typeof app.inject>[0]) => {
+    const send = async (options: InjectOptions) => {
       const response = await app.inject(options);
       responses.push(JSON.stringify(response.headers) + response.body);
       return response;
