@@ -63,6 +63,8 @@ export interface BootOptions {
   dataDir: string;
   /** Delete the cluster when stopped (tests). */
   ephemeral?: boolean;
+  /** Listen on this port instead of a free one (a restart that clients must find again). */
+  port?: number;
   log?: (message: string) => void;
 }
 
@@ -87,7 +89,7 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
   }
 
   const password = existing?.password ?? randomBytes(18).toString('base64url');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'postgres',
