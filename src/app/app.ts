@@ -21,6 +21,10 @@ declare module 'fastify' {
     config: AppConfig;
     db: Db;
     tokenSettings: TokenSettings;
+    /** Which role this app serves: `realtime` serves only health checks and WebSockets. */
+    role: Role;
+    /** The database's connection URL (also for the embedded server), for dedicated LISTEN connections. */
+    databaseUrl: string | undefined;
   }
 }
 
@@ -32,6 +36,8 @@ export interface AppDeps {
   /** A pino logger; tests leave it out and get silence. */
   logger?: FastifyBaseLogger;
   role?: Role;
+  /** Connection URL of `db`; defaults to config.databaseUrl. Realtime fan-out LISTENs on it. */
+  databaseUrl?: string;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -73,6 +79,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       async (core) => {
         core.decorate('config', deps.config);
         core.decorate('db', deps.db);
+        core.decorate('role', deps.role ?? 'all');
+        core.decorate('databaseUrl', deps.databaseUrl ?? deps.config.databaseUrl);
         core.decorate('tokenSettings', {
           key: deps.jwtKey,
           accessTtlSeconds: deps.config.accessTokenTtlSeconds,

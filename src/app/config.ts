@@ -73,39 +73,44 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
   const problems: string[] = [];
 
   const databaseUrl = env.DATABASE_URL || seedDatabaseUrl(env);
-  if (databaseUrl !== undefined) {
+  // A problem is named after the variable the operator actually set (the seed's names included).
+  const databaseSource = env.DATABASE_URL ? 'DATABASE_URL' : 'DB_HOST/DB_PORT/DB_NAME';
+  if (!env.DATABASE_URL && env.DB_PORT && !/^\d{1,5}$/.test(env.DB_PORT)) {
+    problems.push(`DB_PORT: expected a port number, got "${env.DB_PORT}"`);
+  } else if (databaseUrl !== undefined) {
     try {
       const url = new URL(databaseUrl);
       if (!['postgres:', 'postgresql:'].includes(url.protocol)) {
         problems.push(`DATABASE_URL: expected a postgres:// URL, got protocol "${url.protocol}"`);
       }
     } catch {
-      problems.push('DATABASE_URL: not a valid URL');
+      problems.push(`${databaseSource}: not a valid database URL`);
     }
   }
 
-  const logLevel = env.LOG_LEVEL ?? (env.DEBUG === 'True' || env.DEBUG === 'true' ? 'debug' : 'info');
+  const logLevel = env.LOG_LEVEL || (env.DEBUG === 'True' || env.DEBUG === 'true' ? 'debug' : 'info');
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
-  const lockPolicy = (env.LOCK_POLICY ?? 'wait') as LockPolicy;
+  const lockPolicy = (env.LOCK_POLICY || 'wait') as LockPolicy;
   if (lockPolicy !== 'wait' && lockPolicy !== 'nowait') {
     problems.push(`LOCK_POLICY: expected "wait" or "nowait", got "${env.LOCK_POLICY}"`);
   }
 
   const jwtSecret = env.JWT_SECRET || env.SECRET_KEY || undefined;
   if (jwtSecret !== undefined && jwtSecret.length < 32) {
-    problems.push('JWT_SECRET: must be at least 32 characters long');
+    problems.push(`${env.JWT_SECRET ? 'JWT_SECRET' : 'SECRET_KEY'}: must be at least 32 characters long`);
   }
   const secretsKey = env.PMS_SECRETS_KEY || undefined;
   if (secretsKey !== undefined && !/^[0-9a-fA-F]{64}$/.test(secretsKey)) {
     problems.push('PMS_SECRETS_KEY: expected 64 hex characters (a 256-bit key)');
   }
 
-  const kafkaBrokers = listSetting(env.KAFKA_BROKERS ?? env.KAFKA_BOOTSTRAP_SERVERS);
+  const kafkaSource = env.KAFKA_BROKERS ? 'KAFKA_BROKERS' : 'KAFKA_BOOTSTRAP_SERVERS';
+  const kafkaBrokers = listSetting(env.KAFKA_BROKERS || env.KAFKA_BOOTSTRAP_SERVERS);
   for (const broker of kafkaBrokers) {
-    if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`KAFKA_BROKERS: "${broker}" is not host:port`);
+    if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`${kafkaSource}: "${broker}" is not host:port`);
   }
   const natsUrl = env.NATS_URL || undefined;
   if (natsUrl !== undefined && !/^(nats|tls|ws|wss):\/\/|^[^\s:/]+:\d+$/.test(natsUrl)) {

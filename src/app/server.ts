@@ -21,7 +21,14 @@ export async function startServer(
   const stops: Array<() => Promise<void>> = [];
   let app: FastifyInstance | undefined;
   if (role !== 'worker') {
-    app = await buildApp({ config, db: database.db, jwtKey: resolveJwtKey(config), logger, role });
+    app = await buildApp({
+      config,
+      db: database.db,
+      jwtKey: resolveJwtKey(config),
+      logger,
+      role,
+      databaseUrl: database.url,
+    });
     await app.listen({ port: config.port, host: config.host });
     stops.push(() => app!.close());
   }

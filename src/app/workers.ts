@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
+import { startEventRelay } from '../modules/events/events.worker.ts';
 import type { AppConfig } from './config.ts';
 
 export interface WorkerDeps {
@@ -13,7 +14,7 @@ export interface WorkerDeps {
 export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
 
 /** Each module that has background work registers it here. */
-const starters: WorkerStarter[] = [];
+const starters: WorkerStarter[] = [startEventRelay];
 
 export async function startWorkers(deps: WorkerDeps): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];

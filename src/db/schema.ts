@@ -228,6 +228,66 @@ export interface OutboxEventTable {
   type: string;
   envelope: Json<Record<string, unknown>>;
   created_at: CreatedAt;
+  /** Set by the relay's sequencer in visibility order (migration 0030); null until sequenced. */
+  position: Generated<number | null>;
+}
+
+export interface EventSequencerTable {
+  id: Generated<number>;
+  last_position: number;
+}
+
+export interface EventSinkTable {
+  name: 'nats' | 'kafka';
+  enabled: Generated<boolean>;
+  registered_at: CreatedAt;
+}
+
+export interface EventLaneTable {
+  sink: string;
+  lane_key: string;
+  property_id: string | null;
+  delivered_position: number;
+  head_position: number;
+  active: Generated<boolean>;
+  attempts: Generated<number>;
+  failing_since: Date | null;
+  next_attempt_at: Generated<Date>;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  last_error: string | null;
+  updated_at: Timestamp;
+}
+
+export interface WebhookSubscriptionTable {
+  id: Generated<string>;
+  property_id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  secret_encrypted: string;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  disabled_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: Generated<string>;
+  subscription_id: string;
+  property_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  trigger: 'automatic' | 'manual';
+  status: 'succeeded' | 'failed';
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: CreatedAt;
 }
 
 export interface AuditLogTable {
@@ -261,6 +321,11 @@ export interface Database {
   idempotency_key: IdempotencyKeyTable;
   outbox_event: OutboxEventTable;
   audit_log: AuditLogTable;
+  event_sequencer: EventSequencerTable;
+  event_sink: EventSinkTable;
+  event_lane: EventLaneTable;
+  webhook_subscription: WebhookSubscriptionTable;
+  webhook_delivery: WebhookDeliveryTable;
 }
 
 export type Property = Selectable<PropertyTable>;

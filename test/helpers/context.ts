@@ -64,7 +64,7 @@ export async function createTestContext(
   const config = testConfig(options.env);
   const db = createDb({ connectionString: database.url, max: options.poolSize ?? 10 });
   const jwtKey = new TextEncoder().encode(config.jwtSecret);
-  const app = await buildApp({ config, db, jwtKey });
+  const app = await buildApp({ config, db, jwtKey, databaseUrl: database.url });
   await app.ready();
   return {
     app,

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../src/db/database.ts';
-import type { UserRole } from '../../src/db/schema.ts';
+import type { Property, Room, RoomType, UserRole } from '../../src/db/schema.ts';
 import * as users from '../../src/modules/auth/auth.repository.ts';
 import { hashPassword } from '../../src/modules/auth/password.ts';
+import * as properties from '../../src/modules/properties/property.repository.ts';
 
 let sequence = 0;
 export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
@@ -50,4 +51,59 @@ export async function userWithToken(
 ) {
   const user = await createUser(db, options);
   return { ...user, token: await login(app, user.email) };
+}
+
+/** Inserts a property (hotel) through the real repository; fields default to a unique code, UTC, EUR. */
+export function createProperty(
+  db: Db,
+  overrides: Partial<properties.PropertyInsert> = {},
+): Promise<Property> {
+  return db.transaction().execute((tx) =>
+    properties.insertProperty(tx, {
+      code: unique('P'),
+      name: 'Test Hotel',
+      timezone: 'UTC',
+      currency: 'EUR',
+      ...overrides,
+    }),
+  );
+}
+
+/** Inserts a room type of a property (10 units unless `total_units` / `totalUnits` says otherwise). */
+export function createRoomType(
+  db: Db,
+  propertyId: string,
+  overrides: Partial<Omit<properties.RoomTypeInsert, 'property_id'>> & {
+    totalUnits?: number;
+    maxOccupancy?: number;
+  } = {},
+): Promise<RoomType> {
+  const { totalUnits, maxOccupancy, ...fields } = overrides;
+  return db.transaction().execute((tx) =>
+    properties.insertRoomType(tx, {
+      code: unique('RT'),
+      name: 'Test Room Type',
+      total_units: totalUnits ?? 10,
+      ...(maxOccupancy !== undefined && { max_occupancy: maxOccupancy }),
+      ...fields,
+      property_id: propertyId,
+    }),
+  );
+}
+
+/** Inserts a room of a property and room type. */
+export function createRoom(
+  db: Db,
+  propertyId: string,
+  roomTypeId: string,
+  overrides: Partial<Omit<properties.RoomInsert, 'property_id' | 'room_type_id'>> = {},
+): Promise<Room> {
+  return db.transaction().execute((tx) =>
+    properties.insertRoom(tx, {
+      number: unique('R'),
+      ...overrides,
+      property_id: propertyId,
+      room_type_id: roomTypeId,
+    }),
+  );
 }

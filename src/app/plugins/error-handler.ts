@@ -40,6 +40,12 @@ const PG_ERRORS: Record<string, { status: number; code: string; detail: string }
     code: 'RESOURCE_IN_USE',
     detail: 'The record is referenced by other records, or refers to one that does not exist.',
   },
+  // ON DELETE RESTRICT reports restrict_violation, not foreign_key_violation.
+  '23001': {
+    status: 409,
+    code: 'RESOURCE_IN_USE',
+    detail: 'The record is referenced by other records.',
+  },
   '23514': { status: 409, code: 'CONFLICT', detail: 'The change would violate a consistency rule.' },
   '23502': { status: 400, code: 'VALIDATION_ERROR', detail: 'A required value is missing.' },
   '22001': { status: 400, code: 'VALIDATION_ERROR', detail: 'A value is too long.' },

@@ -48,6 +48,10 @@ export interface UserFilter {
   limit: number;
 }
 
+// The cursor carries a JavaScript Date (milliseconds); PostgreSQL keeps microseconds, so pages are
+// ordered and compared at millisecond precision or a row could repeat on the next page.
+const createdMs = sql`date_trunc('milliseconds', u.created_at)`;
+
 export function listUsers(db: Db, filter: UserFilter): Promise<UserRecord[]> {
   let query = userWithProperties(db);
   if (filter.propertyIds !== null) {

@@ -30,6 +30,8 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         rateLimit: {
           max: app.config.loginRateLimitPerMinute,
           timeWindow: 60_000,
+          // The default onRequest hook runs before the body is parsed, which would key by address alone.
+          hook: 'preValidation',
           // Per client address and account, so one attacker cannot lock everybody out.
           keyGenerator: (request) =>
             `${request.ip}|${String((request.body as { email?: unknown })?.email ?? '').toLowerCase()}`,

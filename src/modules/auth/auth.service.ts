@@ -99,6 +99,10 @@ export function createAuthService(db: Db, tokens: TokenSettings) {
     if (outside.length > 0) {
       throw new ForbiddenError('A property administrator can assign only its own properties.');
     }
+    // A STAFF user without a property would be invisible to the administrator who made it.
+    if (target.property_ids.length === 0) {
+      throw new ForbiddenError('A property administrator must assign at least one of its own properties.');
+    }
   }
 
   async function assertPropertiesExist(ids: string[]) {

@@ -10,6 +10,8 @@ export const EVENT_TYPES = [
   'pms.rates.updated',
   'pms.inventory.overbooked',
   'pms.integration.sync.completed',
+  // Beyond DESIGN.md §6: a webhook subscription that kept failing was disabled (docs/events.md).
+  'pms.webhook.disabled',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -1,0 +1,14 @@
+import { startSimulator } from './src/modules/integrations/simulator/server.ts';
+const sim = await startSimulator({ bookings: 8, badRatio: 0.5, baseDate: '2026-03-01', seed: 'fixtures' });
+const h = { authorization: `Bearer ${sim.credentials.acme}` };
+const r1 = await (await fetch(`${sim.url}/v2/hotels/H1/bookings?modified_since=1970-01-01T00:00:00Z&per_page=5&page=1`, { headers: h })).json();
+const r2 = await (await fetch(`${sim.url}/v2/hotels/H1/bookings?modified_since=1970-01-01T00:00:00Z&per_page=5&page=2`, { headers: h })).json();
+console.log(JSON.stringify([r1, r2]));
+const f = await (await fetch(`${sim.url}/api/reservations?hotel=H1&changed_after=2000-01-01T00:00:00.000Z&offset=0&limit=1000`, { headers: { 'x-api-key': sim.credentials.flatline } })).json();
+console.log(JSON.stringify([f]));
+const q = await (await fetch(`${sim.url}/api/v3/properties/H1/reservations?since=0&limit=5&key=${sim.credentials.quickstay}`)).json();
+const q2 = await (await fetch(`${sim.url}/api/v3/properties/H1/reservations?since=0&limit=5&key=${sim.credentials.quickstay}&after=${q.paging.next}`)).json();
+console.log(JSON.stringify([q, q2]));
+const a3 = await fetch(`${sim.url}/v3/hotels/H1/bookings?updated_after=1970-01-01T00:00:00Z`, { headers: h });
+console.log(a3.headers.get('link'), JSON.stringify([await a3.json()]));
+await sim.close();

@@ -1,0 +1,25 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ReplayPage, ReplayQuery } from './events.schemas.ts';
+import { createEventsService } from './events.service.ts';
+
+export const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const events = createEventsService(app.db);
+
+  app.get(
+    '/api/events/',
+    {
+      preHandler: app.authenticate,
+      schema: {
+        tags: ['events'],
+        summary: 'Replay committed events in order (catch up without a broker)',
+        description:
+          'Events after `after` in the order every sink delivers them, limited to the properties you can see. ' +
+          'Read on with `after=last_event_id` while `has_more` is true.',
+        security: [{ bearerAuth: [] }],
+        querystring: ReplayQuery,
+        response: { 200: ReplayPage },
+      },
+    },
+    async (request) => events.replay(request.actor, { ...request.query, limit: request.query.limit ?? 100 }),
+  );
+};

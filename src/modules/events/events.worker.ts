@@ -1,0 +1,34 @@
+import type { WorkerStarter } from '../../app/workers.ts';
+import { loadRelaySettings } from './events.config.ts';
+import { startRelay } from './relay/relay.ts';
+import { registerSink } from './relay/sequencer.repository.ts';
+import { createNatsSink } from './sinks/nats.sink.ts';
+import type { EventSink } from './sinks/sink.ts';
+
+/** The outbox relay (worker role): NATS and Kafka when configured. */
+export const startEventRelay: WorkerStarter = async ({ config, db, logger, databaseUrl }) => {
+  const settings = loadRelaySettings();
+  const sinks: EventSink[] = [];
+  if (config.natsUrl) {
+    await registerSink(db, 'nats');
+    sinks.push(
+      createNatsSink({
+        url: config.natsUrl,
+        stream: settings.natsStream,
+        subjectPrefix: settings.natsSubjectPrefix,
+        // A publish must finish well inside the lease, or another worker could take the lane.
+        publishTimeoutMs: Math.min(5_000, Math.floor(settings.leaseMs / 3)),
+        logger,
+      }),
+    );
+  }
+  const relay = await startRelay({
+    db,
+    databaseUrl,
+    sinks,
+    logger,
+    leaseMs: settings.leaseMs,
+    pollMs: settings.pollMs,
+  });
+  return () => relay.stop();
+};

@@ -1,0 +1,111 @@
+import { PMSConnectionError } from '../integrations.errors.ts';
+import { type RequestBudget, sleep } from './rate-budget.ts';
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  backoffMs: number;
+  onStatus: number[];
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMs: 500, onStatus: [429, 500, 502, 503, 504] };
+/** A PMS asking us to wait longer than this is treated as down for this run. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  url: string;
+  attempts: number;
+}
+
+export interface RequestOptions {
+  url: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  budget: RequestBudget;
+  signal?: AbortSignal;
+  redact: (text: string) => string;
+  onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+}
+
+/** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function backoff(policy: RetryPolicy, attempt: number): number {
+  const base = policy.backoffMs * 2 ** (attempt - 1);
+  // Jitter spreads the retries of hotels that failed together.
+  return Math.round(base * (0.5 + Math.random() * 0.5));
+}
+
+/**
+ * One logical request: waits for the PMS's budget, sends with a timeout per attempt, retries
+ * network failures, timeouts and the configured statuses with exponential backoff (or the
+ * server's Retry-After), and returns the parsed JSON body of a 2xx answer.
+ */
+export async function requestJson(options: RequestOptions): Promise<HttpResponse> {
+  const { retry, redact } = options;
+  const shownUrl = redact(options.url);
+  for (let attempt = 1; ; attempt++) {
+    options.signal?.throwIfAborted();
+    let failure: PMSConnectionError;
+    let waitMs: number | undefined;
+    const release = await options.budget.acquire(options.signal);
+    try {
+      const timeout = AbortSignal.timeout(options.timeoutMs);
+      const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+      const response = await fetch(options.url, {
+        method: options.method,
+        headers: { accept: 'application/json', ...options.headers },
+        signal,
+      });
+      const text = await response.text();
+      if (response.ok) {
+        try {
+          return {
+            status: response.status,
+            headers: response.headers,
+            body: JSON.parse(text),
+            url: options.url,
+            attempts: attempt,
+          };
+        } catch {
+          throw new PMSConnectionError(`${shownUrl} answered ${response.status} with a body that is not JSON`, response.status);
+        }
+      }
+      const retryable = retry.onStatus.includes(response.status);
+      const hint =
+        response.status === 401 || response.status === 403 ? ' (check the connection\'s credentials)' : '';
+      failure = new PMSConnectionError(`${shownUrl} answered HTTP ${response.status}${hint}`, response.status, retryable);
+      waitMs = retryAfterMs(response.headers.get('retry-after'));
+    } catch (error) {
+      if (error instanceof PMSConnectionError) throw error;
+      if (options.signal?.aborted) throw options.signal.reason;
+      const timedOut = (error as Error).name === 'TimeoutError';
+      const reason = timedOut
+        ? `no answer within ${options.timeoutMs} ms`
+        : redact(String((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message));
+      failure = new PMSConnectionError(`${shownUrl}: ${reason}`, null, true);
+    } finally {
+      release();
+    }
+    if (!failure.retryable || attempt >= retry.maxAttempts) {
+      if (attempt > 1) throw new PMSConnectionError(`${failure.reason} (after ${attempt} attempts)`, failure.status);
+      throw failure;
+    }
+    if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
+      throw new PMSConnectionError(`${failure.reason}; Retry-After asks for ${Math.round(waitMs / 1000)} s`, failure.status);
+    }
+    const delay = waitMs ?? backoff(retry, attempt);
+    options.onRetry?.({ attempt, waitMs: delay, reason: failure.reason });
+    await sleep(delay, options.signal);
+  }
+}

@@ -1,0 +1,78 @@
+import { DomainError } from '../../app/errors.ts';
+
+/** Where in the pipeline a record (or a fetch) failed. */
+export type PipelineStage =
+  | 'fetch'
+  | 'raw_schema'
+  | 'mapping'
+  | 'sanitisation'
+  | 'field_rules'
+  | 'business_rules'
+  | 'upsert';
+
+export const PMS_ERROR_TYPES = [
+  'PMSConnectionError',
+  'PMSDataValidationError',
+  'PMSBusinessRuleError',
+  'PMSMappingError',
+] as const;
+export type PmsErrorType = (typeof PMS_ERROR_TYPES)[number];
+
+/** A pipeline failure: which stage, which canonical field (when one is to blame) and why. */
+export abstract class PMSError extends Error {
+  abstract readonly errorType: PmsErrorType;
+  constructor(
+    readonly stage: PipelineStage,
+    readonly field: string | null,
+    readonly reason: string,
+  ) {
+    super(field ? `${field}: ${reason}` : reason);
+    this.name = new.target.name;
+  }
+}
+
+/** The PMS could not be reached, refused us, or answered something that is not a page of records. */
+export class PMSConnectionError extends PMSError {
+  readonly errorType = 'PMSConnectionError' as const;
+  constructor(
+    reason: string,
+    readonly status: number | null = null,
+    readonly retryable = false,
+  ) {
+    super('fetch', null, reason);
+  }
+}
+
+/** A raw record does not match raw_schema, or a mapped value breaks a field rule. */
+export class PMSDataValidationError extends PMSError {
+  readonly errorType = 'PMSDataValidationError' as const;
+}
+
+/** A mapped booking breaks a business rule (stay length, dates, unknown room type…). */
+export class PMSBusinessRuleError extends PMSError {
+  readonly errorType = 'PMSBusinessRuleError' as const;
+  constructor(field: string | null, reason: string) {
+    super('business_rules', field, reason);
+  }
+}
+
+/** A value could not be turned into its canonical form (bad date, unmapped status, wrong type). */
+export class PMSMappingError extends PMSError {
+  readonly errorType = 'PMSMappingError' as const;
+  constructor(field: string | null, reason: string) {
+    super('mapping', field, reason);
+  }
+}
+
+/** HTTP-facing: the PMS integration of a property is not set up. */
+export class ConnectionMissingError extends DomainError {
+  constructor(propertyId: string) {
+    super('NOT_FOUND', 404, `Property ${propertyId} has no PMS connection.`);
+  }
+}
+
+/** A value, shortened for an error message (raw payloads are kept whole in quarantine). */
+export function shown(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(JSON.stringify(value) ?? value);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}

@@ -1,0 +1,260 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import formatsModule from 'ajv-formats';
+import { Decimal } from 'decimal.js';
+import {
+  CANONICAL_STATUSES,
+  type CanonicalField,
+  FREE_TEXT_FIELDS,
+  type FieldRule,
+  LEDGER_REQUIRED,
+  type PmsConfigDocument,
+} from '../config/config.types.ts';
+import { PMSBusinessRuleError, PMSDataValidationError, PMSMappingError, shown } from '../integrations.errors.ts';
+import { isIsoDate, nightsBetween } from '../mapping/dates.ts';
+import type { MappedRecord } from '../mapping/mapper.ts';
+import { decimalText } from '../mapping/transforms.ts';
+
+type AddFormats = (ajv: Ajv2020) => Ajv2020;
+const addFormats: AddFormats =
+  (formatsModule as unknown as { default?: AddFormats }).default ?? (formatsModule as unknown as AddFormats);
+
+/** A fresh validator per compile, so two configs' raw schemas never clash on `$id`. */
+export function newRawSchemaAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: false, strict: false, validateFormats: true });
+  addFormats(ajv);
+  return ajv;
+}
+
+/** Stage 1: the raw record against `raw_schema` (JSON Schema 2020-12). */
+export function compileRawSchemaStage(schema: Record<string, unknown> | undefined): (raw: unknown) => void {
+  if (!schema) return () => {};
+  const validate = newRawSchemaAjv().compile(schema);
+  return (raw) => {
+    if (validate(raw)) return;
+    const error = validate.errors?.[0];
+    let pointer = error?.instancePath ?? '';
+    if (error?.keyword === 'required') pointer += `/${(error.params as { missingProperty: string }).missingProperty}`;
+    const reason =
+      error?.keyword === 'required' ? 'is required by raw_schema' : `${error?.message ?? 'is invalid'} (raw_schema)`;
+    throw new PMSDataValidationError('raw_schema', pointer || '/', reason);
+  };
+}
+
+/** Stage 3: trim, empty string to null, HTML escaping of free-text fields (trim and empty-to-null by default). */
+export function compileSanitiser(options: PmsConfigDocument['sanitization']): (record: MappedRecord) => void {
+  const trim = options?.trim_strings ?? true;
+  const emptyToNull = options?.empty_to_null ?? true;
+  const escape = options?.escape_html ?? false;
+  return (record) => {
+    for (const key of Object.keys(record) as CanonicalField[]) {
+      const original = record[key];
+      if (typeof original !== 'string') continue;
+      let value: string = trim ? original.trim() : original;
+      if (emptyToNull && value === '') {
+        record[key] = null;
+        continue;
+      }
+      if (escape && FREE_TEXT_FIELDS.includes(key)) value = escapeHtml(value);
+      record[key] = value;
+    }
+  };
+}
+
+const HTML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML[c]!);
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE = /^\+?[0-9 ().\-/]{5,30}$/;
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+function invalid(field: string, reason: string): never {
+  throw new PMSDataValidationError('field_rules', field, reason);
+}
+
+/** Compares a numeric value with a bound: -1, 0 or 1; exact (Decimal) beyond double precision. */
+function compare(field: string, value: unknown, bound: number): number {
+  if (typeof value === 'number' && Number.isFinite(value)) return Math.sign(value - bound);
+  if (typeof value !== 'string' || !DECIMAL.test(value)) invalid(field, `${shown(value)} is not a number`);
+  if (value.length <= 15) return Math.sign(Number(value) - bound);
+  return new Decimal(value).comparedTo(bound);
+}
+
+function compileFieldRule(field: string, rule: FieldRule): (value: unknown) => void {
+  const pattern = rule.pattern !== undefined ? new RegExp(rule.pattern, 'u') : undefined;
+  return (value) => {
+    switch (rule.type) {
+      case 'string':
+        if (typeof value !== 'string') invalid(field, 'must be text');
+        break;
+      case 'integer':
+        if (!Number.isInteger(value)) invalid(field, `${shown(value)} is not a whole number`);
+        break;
+      case 'decimal':
+        compare(field, value, 0);
+        break;
+      case 'date':
+        if (!isIsoDate(value)) invalid(field, `${shown(value)} is not a date (YYYY-MM-DD)`);
+        break;
+      case 'boolean':
+        if (typeof value !== 'boolean') invalid(field, 'must be true or false');
+        break;
+      default:
+        break;
+    }
+    if (rule.min !== undefined && compare(field, value, rule.min) < 0) invalid(field, `must be at least ${rule.min}`);
+    if (rule.max !== undefined && compare(field, value, rule.max) > 0) invalid(field, `must be at most ${rule.max}`);
+    const length = String(value).length;
+    if (rule.min_length !== undefined && length < rule.min_length) {
+      invalid(field, `must have at least ${rule.min_length} characters`);
+    }
+    if (rule.max_length !== undefined && length > rule.max_length) {
+      invalid(field, `must have at most ${rule.max_length} characters`);
+    }
+    if (pattern && !pattern.test(String(value))) invalid(field, `${shown(value)} does not match ${rule.pattern}`);
+    if (rule.enum && !rule.enum.some((allowed) => allowed === value)) {
+      invalid(field, `${shown(value)} is not one of ${rule.enum.map((v) => JSON.stringify(v)).join(', ')}`);
+    }
+    if (rule.format === 'email' && !EMAIL.test(String(value))) invalid(field, `${shown(value)} is not an email address`);
+    if (rule.format === 'phone' && (!PHONE.test(String(value)) || String(value).replace(/\D/g, '').length < 5)) {
+      invalid(field, `${shown(value)} is not a phone number`);
+    }
+  };
+}
+
+const TEXT_LIMITS: Partial<Record<CanonicalField, number>> = {
+  external_id: 200,
+  'guest.first_name': 200,
+  'guest.last_name': 200,
+  'guest.full_name': 400,
+  'guest.email': 320,
+  'guest.phone': 50,
+  room_type_code: 100,
+  room_number: 50,
+  notes: 4000,
+};
+
+/**
+ * What the ledger itself needs whatever the config says: the four fields a booking cannot be
+ * stored without, and every value in its canonical type (numbers given for text fields are
+ * taken as their text). These are field-rule failures too.
+ */
+function checkCanonicalShape(record: MappedRecord): void {
+  for (const [field, limit] of Object.entries(TEXT_LIMITS) as Array<[CanonicalField, number]>) {
+    const value = record[field];
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'number' && Number.isFinite(value)) record[field] = String(value);
+    else if (typeof value !== 'string') invalid(field, 'must be text');
+    if ((record[field] as string).length > limit) invalid(field, `must have at most ${limit} characters`);
+  }
+  if (record.status !== null && record.status !== undefined) {
+    if (!(CANONICAL_STATUSES as readonly unknown[]).includes(record.status)) {
+      throw new PMSMappingError('status', `${shown(record.status)} is not a canonical status; map it with map_status`);
+    }
+  }
+  for (const field of ['check_in', 'check_out'] as const) {
+    const value = record[field];
+    if (value !== null && value !== undefined && !isIsoDate(value)) {
+      invalid(field, `${shown(value)} is not a date (YYYY-MM-DD); parse it with parse_date`);
+    }
+  }
+  for (const field of ['adults', 'children'] as const) {
+    const value = record[field];
+    if (value === null || value === undefined) continue;
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1000) {
+      invalid(field, `${shown(value)} is not a whole number from 0 to 1000`);
+    }
+  }
+  const amount = record.total_amount;
+  if (amount !== null && amount !== undefined) {
+    const value = typeof amount === 'number' && Number.isFinite(amount) ? decimalText('total_amount', amount) : amount;
+    if (typeof value !== 'string' || !DECIMAL.test(value)) invalid('total_amount', `${shown(amount)} is not a decimal amount`);
+    // numeric(12, 2) in the ledger: at most ten digits before the point.
+    if (/^-?0*\d{11,}/.test(value)) invalid('total_amount', 'is too large (at most 10 digits before the point)');
+    record.total_amount = value;
+  }
+  const currency = record.currency;
+  if (currency !== null && currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) {
+    invalid('currency', `${shown(currency)} is not an ISO 4217 code (three capital letters)`);
+  }
+  const updated = record.source_updated_at;
+  if (updated !== null && updated !== undefined && (typeof updated !== 'string' || Number.isNaN(Date.parse(updated)))) {
+    invalid('source_updated_at', `${shown(updated)} is not a timestamp; parse it with parse_datetime`);
+  }
+}
+
+/** Stage 4: required fields, the config's field rules, then the canonical shape. */
+export function compileFieldRules(rules: PmsConfigDocument['validation_rules']): (record: MappedRecord) => void {
+  const required = [...new Set([...LEDGER_REQUIRED, ...(rules?.required ?? [])])];
+  const checks = Object.entries(rules?.fields ?? {}).map(([field, rule]) => ({
+    field: field as CanonicalField,
+    check: compileFieldRule(field, rule as FieldRule),
+  }));
+  return (record) => {
+    for (const field of required) {
+      if (record[field] === null || record[field] === undefined) invalid(field, 'is required');
+    }
+    for (const { field, check } of checks) {
+      const value = record[field];
+      if (value !== null && value !== undefined) check(value);
+    }
+    checkCanonicalShape(record);
+  };
+}
+
+export interface BusinessContext {
+  /** Room type codes of the hotel; undefined when not known (a preview without a property). */
+  roomTypeCodes: ReadonlySet<string> | undefined;
+}
+
+/**
+ * Stage 5: business rules. check_out after check_in is always enforced (the ledger cannot
+ * hold a stay of no nights); the others only when the config lists them.
+ */
+export function compileBusinessRules(
+  rules: PmsConfigDocument['validation_rules'],
+): (record: MappedRecord, context: BusinessContext) => void {
+  const listed = rules?.business_rules ?? [];
+  return (record, context) => {
+    const checkIn = record.check_in as string;
+    const checkOut = record.check_out as string;
+    const nights = nightsBetween(checkIn, checkOut);
+    if (nights < 1) throw new PMSBusinessRuleError('check_out', `must be after check_in (${checkIn} → ${checkOut})`);
+    for (const rule of listed) {
+      switch (rule.rule) {
+        case 'max_stay_nights':
+          if (nights > rule.value) {
+            throw new PMSBusinessRuleError('check_out', `a stay of ${nights} nights exceeds max_stay_nights ${rule.value}`);
+          }
+          break;
+        case 'min_stay_nights':
+          if (nights < rule.value) {
+            throw new PMSBusinessRuleError('check_out', `a stay of ${nights} nights is below min_stay_nights ${rule.value}`);
+          }
+          break;
+        case 'not_before': {
+          const value = record[rule.field as CanonicalField];
+          if (typeof value === 'string' && value < rule.date) {
+            throw new PMSBusinessRuleError(rule.field, `${value} is before ${rule.date}`);
+          }
+          break;
+        }
+        case 'room_type_known': {
+          const code = record.room_type_code;
+          if (context.roomTypeCodes && (typeof code !== 'string' || !context.roomTypeCodes.has(code))) {
+            throw new PMSBusinessRuleError(
+              'room_type_code',
+              code === null || code === undefined
+                ? 'is missing, and room_type_known requires a room type'
+                : `${shown(code)} is not a room type code of this hotel`,
+            );
+          }
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  };
+}

@@ -1,0 +1,325 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../../db/database.ts';
+import type { HoldStatus, InventoryNight } from '../../db/schema.ts';
+import type { CloudEvent } from '../events/outbox.ts';
+import type { LedgerEntry } from './inventory.nights.ts';
+
+/** A run of consecutive nights of one room type: start inclusive, end exclusive. */
+export interface NightRange {
+  roomTypeId: string;
+  start: string;
+  end: string;
+}
+
+export interface RoomTypeRef {
+  id: string;
+  property_id: string;
+  total_units: number;
+  currency: string;
+  timezone: string;
+}
+
+export function findRoomTypes(db: Db | Tx, ids: string[]): Promise<RoomTypeRef[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('room_type as rt')
+    .innerJoin('property as p', 'p.id', 'rt.property_id')
+    .select(['rt.id', 'rt.property_id', 'rt.total_units', 'p.currency', 'p.timezone'])
+    .where('rt.id', 'in', ids)
+    .execute();
+}
+
+export function findPropertyRoomTypeIds(db: Db | Tx, propertyId: string): Promise<string[]> {
+  return db
+    .selectFrom('room_type')
+    .select('id')
+    .where('property_id', '=', propertyId)
+    .orderBy('id')
+    .execute()
+    .then((rows) => rows.map((r) => r.id));
+}
+
+export function listPropertiesWithRoomTypes(db: Db) {
+  return db
+    .selectFrom('property as p')
+    .select(['p.id', 'p.code', 'p.timezone'])
+    .select((eb) =>
+      eb
+        .selectFrom('room_type as rt')
+        .select(sql<string[]>`coalesce(array_agg(rt.id ORDER BY rt.id), '{}')`.as('ids'))
+        .whereRef('rt.property_id', '=', 'p.id')
+        .as('room_type_ids'),
+    )
+    .orderBy('p.code')
+    .execute();
+}
+
+function rangeArrays(ranges: NightRange[]) {
+  return {
+    ids: ranges.map((r) => r.roomTypeId),
+    starts: ranges.map((r) => r.start),
+    ends: ranges.map((r) => r.end),
+  };
+}
+
+/**
+ * Creates the missing calendar rows of some night ranges from each room type's total_units,
+ * with a ledger row for each, and returns how many it created per room type. Existing rows are left alone,
+ * so it is idempotent; rows are inserted in key order so two concurrent loads cannot deadlock.
+ */
+export async function createMissingNights(
+  tx: Tx,
+  propertyId: string,
+  ranges: NightRange[],
+  actorId: string | null,
+): Promise<Array<{ room_type_id: string; created: number }>> {
+  if (ranges.length === 0) return [];
+  const { ids, starts, ends } = rangeArrays(ranges);
+  const result = await sql<{ room_type_id: string; created: number }>`
+    WITH wanted AS (
+      SELECT rt.property_id, rt.id AS room_type_id, d::date AS date, rt.total_units
+      FROM unnest(${ids}::uuid[], ${starts}::date[], ${ends}::date[]) AS r(room_type_id, start_date, end_date)
+      JOIN room_type rt ON rt.id = r.room_type_id AND rt.property_id = ${propertyId}
+      CROSS JOIN LATERAL generate_series(r.start_date::timestamp, r.end_date::timestamp - interval '1 day', interval '1 day') AS d
+      ORDER BY rt.id, d
+    ),
+    created AS (
+      INSERT INTO inventory_calendar (property_id, room_type_id, date, total_units)
+      SELECT property_id, room_type_id, date, total_units FROM wanted
+      ON CONFLICT (room_type_id, date) DO NOTHING
+      RETURNING property_id, room_type_id, date, total_units
+    ),
+    ledger AS (
+      INSERT INTO inventory_ledger (property_id, room_type_id, date, field, delta, reason, actor_id)
+      SELECT property_id, room_type_id, date, 'total_units', total_units, 'preload', ${actorId}::uuid
+      FROM created WHERE total_units <> 0
+    )
+    SELECT room_type_id, count(*)::int AS created FROM created GROUP BY room_type_id ORDER BY room_type_id
+  `.execute(tx);
+  return result.rows;
+}
+
+/**
+ * The locking core (invariant 1): one statement locks every night a write touches. ORDER BY runs
+ * below the row locking, so rows are locked in (room_type_id, date) order and two writers can
+ * never deadlock on the calendar. NOWAIT fails at once (55P03) instead of queueing.
+ */
+export function lockNights(tx: Tx, propertyId: string, ranges: NightRange[], nowait: boolean) {
+  if (ranges.length === 0) return Promise.resolve([] as InventoryNight[]);
+  const { ids, starts, ends } = rangeArrays(ranges);
+  const query = tx
+    .selectFrom('inventory_calendar as c')
+    .selectAll()
+    .where('c.property_id', '=', propertyId)
+    .where(
+      sql<boolean>`EXISTS (
+        SELECT 1 FROM unnest(${ids}::uuid[], ${starts}::date[], ${ends}::date[]) AS r(room_type_id, start_date, end_date)
+        WHERE c.room_type_id = r.room_type_id AND c.date >= r.start_date AND c.date < r.end_date)`,
+    )
+    .orderBy('c.room_type_id')
+    .orderBy('c.date')
+    .forUpdate();
+  return (nowait ? query.noWait() : query).execute();
+}
+
+/** Bounds every lock wait of the transaction, so a stuck writer cannot queue requests forever. */
+export async function setLockTimeout(tx: Tx, milliseconds: number): Promise<void> {
+  await sql.raw(`SET LOCAL lock_timeout = ${Math.trunc(milliseconds)}`).execute(tx);
+}
+
+/**
+ * Writes back the locked nights, their ledger rows and the outbox events in one statement, so the
+ * rows stay locked for as few round trips as possible. Setting absolute counts is safe: this
+ * transaction holds the rows' locks.
+ */
+export async function writeNightChanges(
+  tx: Tx,
+  nights: InventoryNight[],
+  ledger: LedgerEntry[],
+  events: CloudEvent[],
+): Promise<void> {
+  if (nights.length === 0 && ledger.length === 0 && events.length === 0) return;
+  await sql`
+    WITH night_update AS (
+      UPDATE inventory_calendar AS c SET
+        total_units = v.total_units,
+        booked_units = v.booked_units,
+        held_units = v.held_units,
+        out_of_order_units = v.out_of_order_units,
+        overbooking_limit = v.overbooking_limit,
+        overbooked_units = v.overbooked_units,
+        stop_sell = v.stop_sell,
+        updated_at = now()
+      FROM unnest(
+        ${nights.map((n) => n.room_type_id)}::uuid[], ${nights.map((n) => n.date)}::date[],
+        ${nights.map((n) => n.total_units)}::int[], ${nights.map((n) => n.booked_units)}::int[],
+        ${nights.map((n) => n.held_units)}::int[], ${nights.map((n) => n.out_of_order_units)}::int[],
+        ${nights.map((n) => n.overbooking_limit)}::int[], ${nights.map((n) => n.overbooked_units)}::int[],
+        ${nights.map((n) => n.stop_sell)}::boolean[]
+      ) AS v(room_type_id, date, total_units, booked_units, held_units, out_of_order_units,
+             overbooking_limit, overbooked_units, stop_sell)
+      WHERE c.room_type_id = v.room_type_id AND c.date = v.date
+    ),
+    ledger_insert AS (
+      INSERT INTO inventory_ledger
+        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, actor_id)
+      SELECT * FROM unnest(
+        ${ledger.map((e) => e.propertyId)}::uuid[], ${ledger.map((e) => e.roomTypeId)}::uuid[],
+        ${ledger.map((e) => e.date)}::date[], ${ledger.map((e) => e.field)}::text[],
+        ${ledger.map((e) => e.delta)}::int[], ${ledger.map((e) => e.reason)}::text[],
+        ${ledger.map((e) => e.reservationId ?? null)}::uuid[], ${ledger.map((e) => e.holdId ?? null)}::uuid[],
+        ${ledger.map((e) => e.actorId)}::uuid[]
+      )
+    )
+    INSERT INTO outbox_event (id, property_id, type, envelope)
+    SELECT * FROM unnest(
+      ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::uuid[],
+      ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e))}::jsonb[]
+    )
+  `.execute(tx);
+}
+
+/** Several outbox events in one round trip, in order (the relay publishes by sequence). */
+export async function insertEvents(tx: Tx, events: CloudEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await writeNightChanges(tx, [], [], events);
+}
+
+export interface CalendarFilter {
+  propertyId: string;
+  roomTypeId?: string;
+  start: string;
+  end: string;
+}
+
+export function readCalendar(db: Db, filter: CalendarFilter): Promise<InventoryNight[]> {
+  let query = db
+    .selectFrom('inventory_calendar')
+    .selectAll()
+    .where('property_id', '=', filter.propertyId)
+    .where('date', '>=', filter.start)
+    .where('date', '<', filter.end);
+  if (filter.roomTypeId) query = query.where('room_type_id', '=', filter.roomTypeId);
+  return query.orderBy('room_type_id').orderBy('date').execute();
+}
+
+export interface StayNight {
+  property_id: string;
+  date: string;
+  loaded: boolean;
+  total_units: number;
+  booked_units: number;
+  held_units: number;
+  out_of_order_units: number;
+  overbooking_limit: number;
+  overbooked_units: number;
+  stop_sell: boolean;
+}
+
+/** Every night of a stay for one room type, loaded or not, in one round trip (no locks: a read). */
+export async function readStayNights(
+  db: Db,
+  roomTypeId: string,
+  checkIn: string,
+  checkOut: string,
+): Promise<StayNight[]> {
+  const result = await sql<StayNight>`
+    SELECT rt.property_id, to_char(d, 'YYYY-MM-DD') AS date, c.room_type_id IS NOT NULL AS loaded,
+      coalesce(c.total_units, 0) AS total_units, coalesce(c.booked_units, 0) AS booked_units,
+      coalesce(c.held_units, 0) AS held_units, coalesce(c.out_of_order_units, 0) AS out_of_order_units,
+      coalesce(c.overbooking_limit, 0) AS overbooking_limit,
+      coalesce(c.overbooked_units, 0) AS overbooked_units, coalesce(c.stop_sell, false) AS stop_sell
+    FROM room_type rt
+    CROSS JOIN generate_series(${checkIn}::timestamp, ${checkOut}::timestamp - interval '1 day', interval '1 day') AS d
+    LEFT JOIN inventory_calendar c ON c.room_type_id = rt.id AND c.date = d::date
+    WHERE rt.id = ${roomTypeId}
+    ORDER BY d
+  `.execute(db);
+  return result.rows;
+}
+
+export interface HoldRow {
+  id: string;
+  property_id: string;
+  room_type_id: string;
+  check_in: string;
+  check_out: string;
+  units: number;
+  status: HoldStatus;
+  reference: string | null;
+  expires_at: Date;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function insertHold(
+  tx: Tx,
+  hold: Omit<HoldRow, 'status' | 'created_at' | 'updated_at'>,
+): Promise<HoldRow> {
+  return tx.insertInto('inventory_hold').values(hold).returningAll().executeTakeFirstOrThrow();
+}
+
+export function findHold(db: Db | Tx, id: string): Promise<HoldRow | undefined> {
+  return db.selectFrom('inventory_hold').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Locks holds in id order (before any calendar row: holds, then nights, in every writer). */
+export function lockHolds(tx: Tx, ids: string[]): Promise<HoldRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return tx
+    .selectFrom('inventory_hold')
+    .selectAll()
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+}
+
+export async function setHoldStatus(tx: Tx, ids: string[], status: HoldStatus): Promise<void> {
+  if (ids.length === 0) return;
+  await tx
+    .updateTable('inventory_hold')
+    .set({ status, updated_at: new Date() })
+    .where('id', 'in', ids)
+    .execute();
+}
+
+/** Properties that have active holds past their expiry (no locks: a hint for the sweeper). */
+export function propertiesWithExpiredHolds(db: Db, asOf: Date): Promise<string[]> {
+  return db
+    .selectFrom('inventory_hold')
+    .select('property_id')
+    .distinct()
+    .where('status', '=', 'active')
+    .where('expires_at', '<=', asOf)
+    .execute()
+    .then((rows) => rows.map((r) => r.property_id));
+}
+
+/**
+ * Claims a property's expired holds. SKIP LOCKED lets several workers sweep side by side, and
+ * steps over a hold that a confirmation or a release is handling right now.
+ */
+export function claimExpiredHolds(tx: Tx, propertyId: string, asOf: Date, limit: number): Promise<HoldRow[]> {
+  return tx
+    .selectFrom('inventory_hold')
+    .selectAll()
+    .where('property_id', '=', propertyId)
+    .where('status', '=', 'active')
+    .where('expires_at', '<=', asOf)
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export function sumLedger(db: Db, propertyId: string) {
+  return db
+    .selectFrom('inventory_ledger')
+    .select(['room_type_id', 'date', 'field', (eb) => eb.fn.sum<number>('delta').as('total')])
+    .where('property_id', '=', propertyId)
+    .groupBy(['room_type_id', 'date', 'field'])
+    .execute();
+}

@@ -1,0 +1,188 @@
+import { type TSchema, Type } from 'typebox';
+import { Currency, PageQuery, ShortText, Timestamp, Uuid } from '../../app/schemas.ts';
+
+const Code = Type.String({
+  minLength: 1,
+  maxLength: 50,
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+  description: 'Short code: letters, digits, "_", "-", "." (unique within its scope)',
+});
+const Timezone = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: 'IANA time zone of the hotel, e.g. "Europe/Berlin"; nights are hotel-local dates',
+});
+const PropertyStatus = Type.Union([Type.Literal('active'), Type.Literal('inactive')]);
+const RoomStatus = Type.Union([
+  Type.Literal('available'),
+  Type.Literal('occupied'),
+  Type.Literal('dirty'),
+  Type.Literal('out_of_order'),
+]);
+const Units = Type.Integer({ minimum: 0, maximum: 100_000 });
+const Occupancy = Type.Integer({ minimum: 1, maximum: 100 });
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const Address = Type.Object(
+  {
+    line1: Type.Optional(ShortText({ maxLength: 200 })),
+    line2: Type.Optional(ShortText({ maxLength: 200 })),
+    city: Type.Optional(ShortText({ maxLength: 100 })),
+    region: Type.Optional(ShortText({ maxLength: 100 })),
+    postal_code: Type.Optional(ShortText({ maxLength: 20 })),
+    country: Type.Optional(
+      Type.String({ pattern: '^[A-Z]{2}$', minLength: 2, maxLength: 2, description: 'ISO 3166-1 alpha-2' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const PropertyParams = Type.Object({ id: Uuid }, { additionalProperties: false });
+export const RoomTypeParams = Type.Object({ id: Uuid, room_type_id: Uuid }, { additionalProperties: false });
+export const RoomParams = Type.Object({ id: Uuid, room_id: Uuid }, { additionalProperties: false });
+
+export const Property = Type.Object(
+  {
+    id: Uuid,
+    code: Type.String(),
+    name: Type.String(),
+    timezone: Type.String(),
+    currency: Type.String(),
+    status: PropertyStatus,
+    address: Nullable(Address),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Property' },
+);
+
+export const CreatePropertyBody = Type.Object(
+  {
+    code: Code,
+    name: ShortText(),
+    timezone: Type.Optional(Timezone),
+    currency: Type.Optional(Currency),
+    status: Type.Optional(PropertyStatus),
+    address: Type.Optional(Nullable(Address)),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdatePropertyBody = Type.Object(
+  {
+    code: Type.Optional(Code),
+    name: Type.Optional(ShortText()),
+    timezone: Type.Optional(Timezone),
+    currency: Type.Optional(Currency),
+    status: Type.Optional(PropertyStatus),
+    address: Type.Optional(Nullable(Address)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ListPropertiesQuery = Type.Object(
+  {
+    ...PageQuery,
+    search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the code or name' })),
+    status: Type.Optional(PropertyStatus),
+  },
+  { additionalProperties: false },
+);
+
+export const RoomType = Type.Object(
+  {
+    id: Uuid,
+    property_id: Uuid,
+    code: Type.String(),
+    name: Type.String(),
+    description: Nullable(Type.String()),
+    total_units: Type.Integer(),
+    max_occupancy: Type.Integer(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'RoomType' },
+);
+
+export const CreateRoomTypeBody = Type.Object(
+  {
+    code: Code,
+    name: ShortText(),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    total_units: Units,
+    max_occupancy: Type.Optional(Occupancy),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateRoomTypeBody = Type.Object(
+  {
+    code: Type.Optional(Code),
+    name: Type.Optional(ShortText()),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+    total_units: Type.Optional(Units),
+    max_occupancy: Type.Optional(Occupancy),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ListRoomTypesQuery = Type.Object(
+  {
+    ...PageQuery,
+    search: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the code or name' })),
+  },
+  { additionalProperties: false },
+);
+
+const RoomNumber = Type.String({
+  minLength: 1,
+  maxLength: 20,
+  pattern: '^\\S(.*\\S)?$',
+  description: 'Room number or name, unique within the property',
+});
+const Floor = Type.String({ minLength: 1, maxLength: 20 });
+
+export const Room = Type.Object(
+  {
+    id: Uuid,
+    property_id: Uuid,
+    room_type_id: Uuid,
+    number: Type.String(),
+    floor: Nullable(Type.String()),
+    status: RoomStatus,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { $id: 'Room' },
+);
+
+export const CreateRoomBody = Type.Object(
+  {
+    room_type_id: Uuid,
+    number: RoomNumber,
+    floor: Type.Optional(Nullable(Floor)),
+    status: Type.Optional(RoomStatus),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateRoomBody = Type.Object(
+  {
+    room_type_id: Type.Optional(Uuid),
+    number: Type.Optional(RoomNumber),
+    floor: Type.Optional(Nullable(Floor)),
+    status: Type.Optional(RoomStatus),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ListRoomsQuery = Type.Object(
+  {
+    ...PageQuery,
+    room_type_id: Type.Optional(Uuid),
+    status: Type.Optional(RoomStatus),
+    floor: Type.Optional(Floor),
+    search: Type.Optional(Type.String({ maxLength: 20, description: 'Start of the room number' })),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,182 @@
+/** The admin's one door to the API: JSON, bearer tokens, one refresh on 401, problem+json errors. */
+
+export interface FieldProblem {
+  pointer: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly errors: FieldProblem[];
+  readonly body: Record<string, unknown>;
+
+  constructor(status: number, body: Record<string, unknown>) {
+    const detail = typeof body.detail === 'string' ? body.detail : `The server answered ${status}.`;
+    super(detail);
+    this.status = status;
+    this.code = typeof body.code === 'string' ? body.code : 'HTTP_ERROR';
+    this.errors = Array.isArray(body.errors) ? (body.errors as FieldProblem[]) : [];
+    this.body = body;
+  }
+}
+
+export interface Page<T> {
+  results: T[];
+  next_cursor: string | null;
+}
+
+interface Tokens {
+  access: string;
+  refresh: string;
+}
+
+const STORAGE_KEY = 'pms.admin.tokens';
+let tokens: Tokens | null = readStoredTokens();
+const sessionListeners = new Set<() => void>();
+
+function readStoredTokens(): Tokens | null {
+  try {
+    const raw = localStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Tokens) : null;
+  } catch {
+    return null;
+  }
+}
+
+export function setTokens(next: Tokens | null): void {
+  tokens = next;
+  if (next) localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
+  else localStorage.removeItem(STORAGE_KEY);
+  for (const listener of sessionListeners) listener();
+}
+
+export function accessToken(): string | null {
+  return tokens?.access ?? null;
+}
+
+export function hasSession(): boolean {
+  return tokens !== null;
+}
+
+/** Called when the session ends (logout, or a refresh token the server no longer accepts). */
+export function onSessionChange(listener: () => void): () => void {
+  sessionListeners.add(listener);
+  return () => sessionListeners.delete(listener);
+}
+
+let refreshing: Promise<boolean> | null = null;
+
+/** Rotates the token pair once for all concurrent callers that saw a 401. */
+export function refreshSession(): Promise<boolean> {
+  const refresh = tokens?.refresh;
+  if (!refresh) return Promise.resolve(false);
+  refreshing ??= (async () => {
+    try {
+      const response = await fetch('/api/auth/token/refresh/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ refresh }),
+      });
+      if (!response.ok) {
+        setTokens(null);
+        return false;
+      }
+      setTokens((await response.json()) as Tokens);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      refreshing = null;
+    }
+  })();
+  return refreshing;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null | string[]>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null || value === '') continue;
+    // Arrays repeat the parameter (?status=a&status=b), as the API's list filters expect.
+    if (Array.isArray(value)) for (const item of value) params.append(key, item);
+    else params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Query;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+async function send(method: string, path: string, options: RequestOptions): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (tokens) headers.authorization = `Bearer ${tokens.access}`;
+  return fetch(withQuery(path, options.query), {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+  });
+}
+
+export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  let response = await send(method, path, options);
+  if (response.status === 401 && tokens && (await refreshSession())) {
+    response = await send(method, path, options);
+  }
+  if (response.status === 401 && !path.startsWith('/api/auth/token/')) setTokens(null);
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = { detail: text.slice(0, 200) };
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, (body ?? {}) as Record<string, unknown>);
+  }
+  return body as T;
+}
+
+export const get = <T>(path: string, query?: Query, signal?: AbortSignal) =>
+  api<T>('GET', path, { query, signal });
+export const post = <T>(path: string, body?: unknown, headers?: Record<string, string>) =>
+  api<T>('POST', path, { body: body ?? {}, headers });
+export const put = <T>(path: string, body: unknown) => api<T>('PUT', path, { body });
+export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, { body });
+export const del = (path: string) => api<void>('DELETE', path);
+
+/** Follows next_cursor to gather a whole (small) collection, e.g. for a select box. */
+export async function listAll<T>(path: string, query: Query = {}, max = 2000): Promise<T[]> {
+  const all: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Page<T> = await get<Page<T>>(path, { ...query, limit: 500, cursor });
+    all.push(...page.results);
+    cursor = page.next_cursor;
+  } while (cursor && all.length < max);
+  return all;
+}
+
+export async function login(email: string, password: string): Promise<void> {
+  const pair = await api<Tokens>('POST', '/api/auth/token/', { body: { email, password } });
+  setTokens(pair);
+}
+
+export function logout(): void {
+  setTokens(null);
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,176 @@
+/** Wire shapes of the API (snake_case), as DESIGN.md §5 and the route schemas define them. */
+
+export type Role = 'SUPER_ADMIN' | 'PROPERTY_ADMIN' | 'STAFF';
+
+export interface User {
+  id: string;
+  email: string;
+  role: Role;
+  full_name: string | null;
+  is_active: boolean;
+  property_ids: string[];
+  last_login_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Address {
+  line1?: string;
+  line2?: string;
+  city?: string;
+  region?: string;
+  postal_code?: string;
+  country?: string;
+}
+
+export interface Property {
+  id: string;
+  code: string;
+  name: string;
+  timezone: string;
+  currency: string;
+  status: 'active' | 'inactive';
+  address: Address | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RoomType {
+  id: string;
+  property_id: string;
+  code: string;
+  name: string;
+  description: string | null;
+  total_units: number;
+  max_occupancy: number;
+}
+
+export type RoomStatus = 'available' | 'occupied' | 'dirty' | 'out_of_order';
+
+export interface Room {
+  id: string;
+  property_id: string;
+  room_type_id: string;
+  number: string;
+  floor: string | null;
+  status: RoomStatus;
+}
+
+export interface CalendarNight {
+  room_type_id: string;
+  date: string;
+  total_units: number;
+  booked_units: number;
+  held_units: number;
+  out_of_order_units: number;
+  overbooking_limit: number;
+  overbooked_units: number;
+  available_units: number;
+  stop_sell: boolean;
+}
+
+export type NightReason =
+  | 'SOLD_OUT'
+  | 'STOP_SELL'
+  | 'NOT_LOADED'
+  | 'CLOSED_TO_ARRIVAL'
+  | 'CLOSED_TO_DEPARTURE'
+  | 'MIN_STAY'
+  | 'MAX_STAY'
+  | 'NO_RATE';
+
+export interface CheckResult {
+  room_type_id: string;
+  check_in: string;
+  check_out: string;
+  units: number;
+  available: boolean;
+  nights: Array<CalendarNight & { bookable: boolean; reasons: NightReason[] }>;
+  quote?: {
+    rate_plan_id: string;
+    currency: string;
+    units: number;
+    total: string | null;
+    nightly: Array<{ date: string; amount: string | null }>;
+  };
+}
+
+export type ReservationStatus =
+  | 'tentative'
+  | 'confirmed'
+  | 'checked_in'
+  | 'checked_out'
+  | 'cancelled'
+  | 'no_show';
+
+export interface Guest {
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  full_name: string | null;
+  email: string | null;
+  phone: string | null;
+}
+
+export interface ReservationRoom {
+  id: string;
+  room_type_id: string;
+  rate_plan_id: string | null;
+  room_id: string | null;
+  adults: number;
+  children: number;
+  amount: string;
+  nightly_prices: Array<{ date: string; amount: string }>;
+}
+
+export interface Reservation {
+  id: string;
+  property_id: string;
+  confirmation_code: string;
+  status: ReservationStatus;
+  check_in: string;
+  check_out: string;
+  nights: number;
+  source: string;
+  external_id: string | null;
+  total_amount: string;
+  currency: string;
+  notes: string | null;
+  version: number;
+  guest: Guest | null;
+  rooms: ReservationRoom[];
+  created_at: string;
+  updated_at: string;
+  cancelled_at: string | null;
+}
+
+export interface RatePlan {
+  id: string;
+  property_id: string;
+  code: string;
+  name: string;
+  currency: string;
+  parent_rate_plan_id: string | null;
+  offset_type: 'percent' | 'amount' | null;
+  offset_value: string | null;
+  cancellation_policy: {
+    free_until_days: number | null;
+    penalty: 'none' | 'first_night' | 'full_stay' | 'percent';
+    penalty_percent?: string;
+    description?: string;
+  } | null;
+  is_active: boolean;
+}
+
+export interface AuditEntry {
+  id: string;
+  property_id: string | null;
+  actor_id: string | null;
+  actor_role: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  diff: Record<string, unknown> | null;
+  request_id: string | null;
+  created_at: string;
+}

@@ -1,0 +1,5 @@
+import { PageHeader } from '../components/ui.tsx';
+
+export function IntegrationsScreen() {
+  return <PageHeader title="Integrations" />;
+}

@@ -1,0 +1,290 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { CalendarCell, cellKey } from '../components/calendar-cell.tsx';
+import { InventoryAdjust, type Selection } from '../components/inventory-adjust.tsx';
+import { LiveBadge } from '../components/live.tsx';
+import { ErrorNote, Loading, NeedProperty, notify, PageHeader } from '../components/ui.tsx';
+import { describeError, get, listAll, post } from '../lib/api.ts';
+import { addDays, nightsOf, shortDate, today, weekday, weekdayName } from '../lib/dates.ts';
+import { useAsync, useDebounced } from '../lib/hooks.ts';
+import { type FeedEvent, type FeedStatus, openFeed } from '../lib/realtime.ts';
+import { currentProperty, isAdmin, session } from '../lib/session.ts';
+import { useStore } from '../lib/store.ts';
+import type { CalendarNight, RoomType } from '../lib/types.ts';
+
+const SPANS = [14, 21, 31, 62];
+
+export function InventoryScreen() {
+  const state = useStore(session);
+  const property = currentProperty(state);
+  const [start, setStart] = useState(today());
+  const [span, setSpan] = useState(14);
+  const end = addDays(start, span);
+  const nights = useMemo(() => nightsOf(start, end), [start, end]);
+  const propertyId = property?.id ?? null;
+
+  const roomTypes = useAsync(
+    () => (propertyId ? listAll<RoomType>(`/api/properties/${propertyId}/room-types/`) : Promise.resolve([])),
+    [propertyId],
+  );
+  const [cells, setCells] = useState<Map<string, CalendarNight>>(new Map());
+  const [flashed, setFlashed] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [live, setLive] = useState<{ status: FeedStatus; detail?: string }>({ status: 'connecting' });
+  const [selection, setSelection] = useState<Selection | null>(null);
+  const [anchor, setAnchor] = useState<{ row: number; night: number } | null>(null);
+
+  async function loadCalendar() {
+    if (!propertyId) return;
+    try {
+      const calendar = await get<{ results: CalendarNight[] }>('/api/inventory/calendar/', {
+        property_id: propertyId,
+        start,
+        end: addDays(end, -1),
+      });
+      setCells(new Map(calendar.results.map((night) => [cellKey(night.room_type_id, night.date), night])));
+      setError(null);
+    } catch (caught) {
+      setError(describeError(caught));
+    } finally {
+      setLoading(false);
+    }
+  }
+
+  useEffect(() => {
+    setLoading(true);
+    void loadCalendar();
+  }, [propertyId, start, end]);
+
+  const reloadSoon = useDebounced(() => void loadCalendar(), 300);
+
+  // Live updates: a booking anywhere changes the cells in place, without a reload.
+  useEffect(() => {
+    if (!propertyId) return;
+    return openFeed('inventory', propertyId, {
+      onStatus: (status, detail) => setLive({ status, detail }),
+      onSnapshot: () => reloadSoon(),
+      onGap: () => reloadSoon(),
+      onEvent: (event) => applyEvent(event),
+    });
+  }, [propertyId]);
+
+  function applyEvent(event: FeedEvent) {
+    const data = event.data as {
+      room_type_id?: string;
+      nights?: Array<Partial<CalendarNight> & { date: string }>;
+    };
+    if (!data.room_type_id || !Array.isArray(data.nights)) {
+      reloadSoon();
+      return;
+    }
+    const roomTypeId = data.room_type_id;
+    const touched = new Set<string>();
+    setCells((previous) => {
+      const next = new Map(previous);
+      for (const night of data.nights ?? []) {
+        const key = cellKey(roomTypeId, night.date);
+        const before = next.get(key);
+        if (!before && night.total_units === undefined) continue;
+        next.set(key, { ...(before as CalendarNight), ...night, room_type_id: roomTypeId });
+        touched.add(key);
+      }
+      return next;
+    });
+    setFlashed(touched);
+  }
+
+  function pick(row: number, night: number, extend: boolean) {
+    const types = roomTypes.data ?? [];
+    const from = extend && anchor ? anchor : { row, night };
+    if (!extend || !anchor) setAnchor({ row, night });
+    const rows = [Math.min(from.row, row), Math.max(from.row, row)];
+    const cols = [Math.min(from.night, night), Math.max(from.night, night)];
+    setSelection({
+      roomTypeIds: types.slice(rows[0]!, rows[1]! + 1).map((t) => t.id),
+      startDate: nights[cols[0]!]!,
+      endDate: nights[cols[1]!]!,
+    });
+  }
+
+  async function preload() {
+    if (!propertyId) return;
+    try {
+      const result = await post<{ created: number }>('/api/inventory/preload/', {
+        property_id: propertyId,
+        start_date: start,
+        end_date: addDays(end, -1),
+      });
+      notify(`${result.created} nights loaded.`);
+      await loadCalendar();
+    } catch (caught) {
+      setError(describeError(caught));
+    }
+  }
+
+  if (!property) return <NeedProperty />;
+  const types = roomTypes.data ?? [];
+  const admin = isAdmin(state.user);
+  const missing = types.length > 0 && cells.size < types.length * nights.length;
+  const selected = (roomTypeId: string, date: string) =>
+    Boolean(
+      selection?.roomTypeIds.includes(roomTypeId) && date >= selection.startDate && date <= selection.endDate,
+    );
+
+  return (
+    <section>
+      <PageHeader
+        title="Inventory"
+        subtitle={`${property.name}: units left to sell per room type and night, updated live as anyone books.`}
+      >
+        <LiveBadge status={live.status} detail={live.detail} />
+      </PageHeader>
+      <div class="filters">
+        <div class="field">
+          <label for="inv-start">From</label>
+          <input
+            id="inv-start"
+            type="date"
+            value={start}
+            onChange={(e) => setStart((e.target as HTMLInputElement).value || today())}
+          />
+        </div>
+        <div class="field">
+          <label for="inv-span">Nights shown</label>
+          <select
+            id="inv-span"
+            value={String(span)}
+            onChange={(e) => setSpan(Number((e.target as HTMLSelectElement).value))}
+          >
+            {SPANS.map((n) => (
+              <option key={n} value={String(n)}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="actions">
+          <button type="button" onClick={() => setStart(addDays(start, -span))} aria-label="Earlier nights">
+            ← Earlier
+          </button>
+          <button type="button" onClick={() => setStart(today())}>
+            Today
+          </button>
+          <button type="button" onClick={() => setStart(addDays(start, span))} aria-label="Later nights">
+            Later →
+          </button>
+          {admin && missing ? (
+            <button type="button" onClick={preload}>
+              Load missing nights
+            </button>
+          ) : null}
+        </div>
+      </div>
+      <Legend />
+      <ErrorNote error={error ?? roomTypes.error} />
+      {loading && cells.size === 0 ? <Loading /> : null}
+      {types.length === 0 && !roomTypes.loading ? (
+        <p class="empty">This property has no room types yet.</p>
+      ) : (
+        <div class="grid-wrap">
+          <table class="grid" aria-label="Inventory calendar" aria-describedby="inv-help">
+            <thead>
+              <tr>
+                <th scope="col">Room type</th>
+                {nights.map((night) => (
+                  <th
+                    key={night}
+                    scope="col"
+                    class={weekday(night) === 0 || weekday(night) === 6 ? 'weekend' : ''}
+                  >
+                    {weekdayName(night)}
+                    <br />
+                    {shortDate(night)}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {types.map((roomType, row) => (
+                <tr key={roomType.id}>
+                  <th scope="row">
+                    {roomType.name}
+                    <br />
+                    <span class="muted">
+                      {roomType.code} · {roomType.total_units} units
+                    </span>
+                  </th>
+                  {nights.map((night, col) => {
+                    const key = cellKey(roomType.id, night);
+                    return (
+                      <td key={night}>
+                        <CalendarCell
+                          roomType={roomType}
+                          date={night}
+                          night={cells.get(key)}
+                          selected={selected(roomType.id, night)}
+                          flash={flashed.has(key)}
+                          onPick={(extend) => pick(row, col, extend)}
+                        />
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p id="inv-help" class="muted">
+        Select a cell, then Shift+click (or Shift+Enter) another to select a range of nights and room types
+        {admin ? ' to adjust them below' : ''}.
+      </p>
+      {admin ? (
+        <InventoryAdjust
+          roomTypes={types}
+          selection={selection}
+          onSelection={setSelection}
+          onApplied={(updated) => {
+            setCells((previous) => {
+              const next = new Map(previous);
+              for (const night of updated) next.set(cellKey(night.room_type_id, night.date), night);
+              return next;
+            });
+          }}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function Legend() {
+  return (
+    <p class="legend">
+      <span class="sr-only">Legend:</span>
+      <span>
+        <span class="swatch" style="background: var(--occ-0)" /> under 25 % sold
+      </span>
+      <span>
+        <span class="swatch" style="background: var(--occ-2)" /> 50–75 %
+      </span>
+      <span>
+        <span class="swatch" style="background: var(--occ-4)" /> sold out
+      </span>
+      <span>
+        <span class="mark">H2</span> held
+      </span>
+      <span>
+        <span class="mark">OOO1</span> out of order
+      </span>
+      <span>
+        <span class="mark">OB+1</span> overbooking allowed
+      </span>
+      <span>
+        <span class="mark ob">+1 over</span> overbooked (imported)
+      </span>
+      <span>
+        <span class="mark ss">STOP</span> stop-sell
+      </span>
+    </p>
+  );
+}

@@ -1,0 +1,75 @@
+import type { TestContext } from '../helpers/context.ts';
+import { call } from '../helpers/context.ts';
+import { createProperty, createRoomType, unique, userWithToken } from '../helpers/factories.ts';
+
+/** A hotel with one room type whose nights are loaded, an admin and a staff user: the booking tests' stage. */
+export async function bookingWorld(
+  t: TestContext,
+  options: { units?: number; start?: string; end?: string; currency?: string } = {},
+) {
+  const property = await createProperty(t.db, { currency: options.currency ?? 'EUR' });
+  const roomType = await createRoomType(t.db, property.id, { totalUnits: options.units ?? 10 });
+  const admin = await userWithToken(t.app, t.db, { role: 'PROPERTY_ADMIN', propertyIds: [property.id] });
+  const staff = await userWithToken(t.app, t.db, { role: 'STAFF', propertyIds: [property.id] });
+  const start = options.start ?? '2031-03-01';
+  const end = options.end ?? '2031-03-31';
+  const preload = await call(t.app, 'POST', '/api/inventory/preload/', {
+    token: admin.token,
+    body: { property_id: property.id, start_date: start, end_date: end },
+  });
+  if (preload.status !== 200) throw new Error(`preload failed: ${preload.status} ${JSON.stringify(preload.body)}`);
+  return { property, roomType, admin, staff };
+}
+
+export type BookingWorld = Awaited<ReturnType<typeof bookingWorld>>;
+
+export function reservationBody(
+  world: { property: { id: string }; roomType: { id: string } },
+  overrides: Record<string, unknown> = {},
+) {
+  return {
+    property_id: world.property.id,
+    check_in: '2031-03-10',
+    check_out: '2031-03-12',
+    guest: { full_name: unique('Guest ') },
+    rooms: [{ room_type_id: world.roomType.id }],
+    ...overrides,
+  };
+}
+
+/** A rate plan with one amount on every night of a range (through the rates API). */
+export async function ratePlanWithAmount(
+  t: TestContext,
+  world: BookingWorld,
+  options: { amount: string; start?: string; end?: string; code?: string; restrictions?: Record<string, unknown> },
+) {
+  const plan = await call(t.app, 'POST', '/api/rates/plans/', {
+    token: world.admin.token,
+    body: { property_id: world.property.id, code: options.code ?? unique('BAR'), name: 'Best available' },
+  });
+  if (plan.status !== 201) throw new Error(`rate plan failed: ${plan.status} ${JSON.stringify(plan.body)}`);
+  const daily = await call(t.app, 'PUT', '/api/rates/daily/', {
+    token: world.admin.token,
+    body: {
+      rate_plan_id: plan.body.id,
+      room_type_id: world.roomType.id,
+      start_date: options.start ?? '2031-03-01',
+      end_date: options.end ?? '2031-03-31',
+      amount: options.amount,
+      ...options.restrictions,
+    },
+  });
+  if (daily.status !== 200) throw new Error(`daily rates failed: ${daily.status} ${JSON.stringify(daily.body)}`);
+  return plan.body as { id: string; currency: string };
+}
+
+export async function calendarNight(t: TestContext, world: BookingWorld, date: string, roomTypeId = world.roomType.id) {
+  const res = await call(
+    t.app,
+    'GET',
+    `/api/inventory/calendar/?property_id=${world.property.id}&start=${date}&end=${date}&room_type_id=${roomTypeId}`,
+    { token: world.admin.token },
+  );
+  if (res.status !== 200) throw new Error(`calendar failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.results[0];
+}

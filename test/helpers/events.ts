@@ -1,0 +1,110 @@
+import net from 'node:net';
+import { connect, type JsMsg, type NatsConnection } from 'nats';
+import type { Db } from '../../src/db/database.ts';
+import { appendEvent, type CloudEvent, type EventType } from '../../src/modules/events/outbox.ts';
+
+export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  check: () => Promise<T | undefined> | T | undefined,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${options.what ?? 'a condition'}`);
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
+  }
+}
+
+/** True when something accepts TCP connections at the URL's host and port. */
+export function reachable(url: string, timeoutMs = 500): Promise<boolean> {
+  const parsed = new URL(url);
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: parsed.hostname, port: Number(parsed.port || 4222) });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Commits one event per call in its own transaction, through the real appendEvent. */
+export function commitEvent(
+  db: Db,
+  type: EventType,
+  propertyId: string | null,
+  data: Record<string, unknown> = {},
+): Promise<CloudEvent> {
+  return db.transaction().execute((tx) => appendEvent(tx, type, propertyId, data));
+}
+
+export interface StreamMessage {
+  subject: string;
+  msgId: string | undefined;
+  seq: number;
+  event: CloudEvent;
+}
+
+function toStreamMessage(message: JsMsg): StreamMessage {
+  return {
+    subject: message.subject,
+    msgId: message.headers?.get('Nats-Msg-Id') || undefined,
+    seq: message.seq,
+    event: message.json<CloudEvent>(),
+  };
+}
+
+/** Reads a whole stream from its first message, in stream order. */
+export async function readStream(nc: NatsConnection, stream: string): Promise<StreamMessage[]> {
+  const manager = await nc.jetstreamManager();
+  const info = await manager.streams.info(stream);
+  const total = info.state.messages;
+  const consumer = await nc.jetstream().consumers.get(stream);
+  const messages: StreamMessage[] = [];
+  while (messages.length < total) {
+    const batch = await consumer.fetch({
+      max_messages: Math.min(1000, total - messages.length),
+      expires: 2000,
+    });
+    let got = 0;
+    for await (const message of batch) {
+      messages.push(toStreamMessage(message));
+      got++;
+    }
+    if (got === 0) break;
+  }
+  return messages;
+}
+
+/** The number of messages a stream holds (0 when it does not exist yet). */
+export async function streamCount(nc: NatsConnection, stream: string): Promise<number> {
+  const manager = await nc.jetstreamManager();
+  try {
+    return (await manager.streams.info(stream)).state.messages;
+  } catch {
+    return 0;
+  }
+}
+
+export async function deleteStream(url: string, stream: string): Promise<void> {
+  const nc = await connect({ servers: url, timeout: 2000 }).catch(() => undefined);
+  if (!nc) return;
+  try {
+    const manager = await nc.jetstreamManager();
+    await manager.streams.delete(stream).catch(() => {});
+  } finally {
+    await nc.close();
+  }
+}
+
+/** A unique stream name and subject prefix, so test files never read each other's events. */
+export function isolatedStream(label: string): { stream: string; prefix: string } {
+  const id = `${label}${process.pid}x${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  return { stream: `PMS_T_${id}`, prefix: `t${id}.` };
+}
