@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { badValuesFor, type JsonSchema } from './helpers/bad-values.ts';
 import { createTestContext, type TestContext } from './helpers/context.ts';
+import { databaseFingerprint } from './helpers/db-fingerprint.ts';
 import {
   createProperty,
   createRoom,
@@ -187,20 +187,7 @@ let t: TestContext;
 let world: World;
 let operations: Array<{ key: string; path: string; method: string; operation: Operation }>;
 
-/** A fingerprint of every row of every table: equal before and after means nothing was written. */
-async function snapshot(): Promise<Record<string, string>> {
-  const tables = await sql<{ table_name: string }>`
-    SELECT table_name FROM information_schema.tables
-    WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(t.db);
-  const fingerprint: Record<string, string> = {};
-  for (const { table_name } of tables.rows) {
-    const row = await sql<{ digest: string }>`
-      SELECT count(*) || ':' || md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) AS digest
-      FROM ${sql.table(table_name)} x`.execute(t.db);
-    fingerprint[table_name] = row.rows[0]!.digest;
-  }
-  return fingerprint;
-}
+const snapshot = () => databaseFingerprint(t.db);
 
 async function send(method: string, url: string, body: unknown, contentType = 'application/json') {
   const response = await t.app.inject({
@@ -307,15 +294,12 @@ describe('bad input on every foundation endpoint', () => {
       'application/xml',
       'application/x-www-form-urlencoded',
       'multipart/form-data',
+      'text/plain',
     ]) {
       const res = await send('POST', '/api/properties/', 'code=X&name=Y', contentType);
       expect(res.status, contentType).toBe(415);
       expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
     }
-    // text/plain has a parser in Fastify, so the body arrives as a string and fails the schema.
-    const text = await send('POST', '/api/properties/', 'code=X&name=Y', 'text/plain');
-    expect(text.status).toBe(400);
-    expect(text.body.code).toBe('VALIDATION_ERROR');
     expect(await snapshot()).toEqual(before);
   });
 

@@ -21,7 +21,6 @@ const ROLES: Role[] = ['anonymous', 'superAdmin', 'adminA', 'staffA', 'adminB', 
 
 interface World {
   tokens: Record<Exclude<Role, 'anonymous'>, string>;
-  ids: Record<Exclude<Role, 'anonymous'>, string>;
   propertyA: string;
   propertyB: string;
   /** A fresh property that adminA and staffA are scoped to, for cases that change or remove it. */
@@ -317,13 +316,6 @@ beforeAll(async () => {
       staffA: staffA.token,
       adminB: adminB.token,
       staffB: staffB.token,
-    },
-    ids: {
-      superAdmin: superAdmin.id,
-      adminA: adminA.id,
-      staffA: staffA.id,
-      adminB: adminB.id,
-      staffB: staffB.id,
     },
     propertyA,
     propertyB,

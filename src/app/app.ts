@@ -58,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only: any other body is 415, not a string that fails a schema later.
+  app.removeContentTypeParser('text/plain');
   installValidators(app);
   installErrorHandler(app);
   app.addHook('onSend', async (request, reply) => {

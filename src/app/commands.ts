@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { registerInventoryCommands } from '../modules/inventory/inventory.command.ts';
 import type { AppConfig } from './config.ts';
 
 /**
  * CLI commands contributed by domain modules (bootstrap-inventory, sync, simulate-pms, demo).
  * Each module adds a `register…Command(program, config)` call here.
  */
-export function registerCommands(_program: Command, _config: () => AppConfig): void {}
+export function registerCommands(program: Command, config: () => AppConfig): void {
+  registerInventoryCommands(program, config);
+}

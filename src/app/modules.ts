@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { auditRoutes } from '../modules/audit/audit.routes.ts';
 import { authRoutes } from '../modules/auth/auth.routes.ts';
 import { eventsRoutes } from '../modules/events/events.routes.ts';
+import { webhookRoutes } from '../modules/events/webhooks/webhook.routes.ts';
 import { inventoryRoutes } from '../modules/inventory/inventory.routes.ts';
 import { opsRoutes } from '../modules/ops/ops.routes.ts';
 import { propertyRoutes } from '../modules/properties/property.routes.ts';
@@ -27,4 +28,5 @@ export async function moduleRoutes(app: FastifyInstance): Promise<void> {
   await app.register(auditRoutes);
   await app.register(webRoutes);
   await app.register(eventsRoutes);
+  await app.register(webhookRoutes);
 }

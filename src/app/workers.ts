@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { startEventRelay } from '../modules/events/events.worker.ts';
+import { startHoldSweeper } from '../modules/inventory/inventory.worker.ts';
+import { startIdempotencyPurge } from '../modules/reservations/reservation.worker.ts';
 import type { AppConfig } from './config.ts';
 
 export interface WorkerDeps {
@@ -14,7 +16,7 @@ export interface WorkerDeps {
 export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
 
 /** Each module that has background work registers it here. */
-const starters: WorkerStarter[] = [startEventRelay];
+const starters: WorkerStarter[] = [startEventRelay, startHoldSweeper, startIdempotencyPurge];
 
 export async function startWorkers(deps: WorkerDeps): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];

@@ -303,6 +303,105 @@ export interface AuditLogTable {
   created_at: CreatedAt;
 }
 
+export interface PmsConfigTable {
+  id: Generated<string>;
+  pms_type: string;
+  version: string;
+  description: string | null;
+  document: Json<Record<string, unknown>>;
+  checksum: string;
+  origin: Generated<'upload' | 'shipped'>;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export interface PmsConnectionTable {
+  id: Generated<string>;
+  property_id: string;
+  config_id: string;
+  base_url: string;
+  hotel_external_id: string;
+  secrets_ciphertext: Buffer | null;
+  secret_names: Generated<string[]>;
+  schedule_seconds: Generated<number>;
+  cursor: string | null;
+  enabled: Generated<boolean>;
+  next_run_at: Timestamp;
+  last_run_id: string | null;
+  last_run_status: string | null;
+  last_run_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+}
+
+export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
+
+export interface SyncRunTable {
+  id: Generated<string>;
+  property_id: string;
+  connection_id: string;
+  config_id: string;
+  trigger: 'schedule' | 'manual' | 'replay';
+  status: Generated<SyncRunStatus>;
+  queued_at: Timestamp;
+  started_at: Date | null;
+  finished_at: Date | null;
+  heartbeat_at: Date | null;
+  pages: Generated<number>;
+  fetched: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  quarantined: Generated<number>;
+  cursor_before: string | null;
+  cursor_after: string | null;
+  schema_drift: Json<{ new_fields: string[]; vanished_fields: string[] } | null> | null;
+  warnings: Json<Record<string, unknown> | null> | null;
+  timings: Json<Record<string, number> | null> | null;
+  error: string | null;
+  requested_by: string | null;
+}
+
+export interface IngestionErrorTable {
+  id: Generated<string>;
+  sync_run_id: string;
+  property_id: string;
+  stage: string;
+  error_type: string;
+  field: string | null;
+  message: string;
+  external_id: string | null;
+  raw: Json<unknown>;
+  replay_status: Generated<'pending' | 'ingested' | 'failed'>;
+  replayed_at: Date | null;
+  replay_run_id: string | null;
+  created_at: CreatedAt;
+}
+
+export interface PmsRawFieldTable {
+  pms_type: string;
+  version: string;
+  path: string;
+  always_present: boolean;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  last_seen_run_id: string | null;
+}
+
+export interface PmsBookingTable {
+  reservation_id: string;
+  property_id: string;
+  connection_id: string | null;
+  room_type_code: string | null;
+  room_number: string | null;
+  adults: number | null;
+  children: number | null;
+  content_hash: string;
+  last_sync_run_id: string | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   property: PropertyTable;
   room_type: RoomTypeTable;
@@ -326,6 +425,12 @@ export interface Database {
   event_lane: EventLaneTable;
   webhook_subscription: WebhookSubscriptionTable;
   webhook_delivery: WebhookDeliveryTable;
+  pms_config: PmsConfigTable;
+  pms_connection: PmsConnectionTable;
+  sync_run: SyncRunTable;
+  ingestion_error: IngestionErrorTable;
+  pms_raw_field: PmsRawFieldTable;
+  pms_booking: PmsBookingTable;
 }
 
 export type Property = Selectable<PropertyTable>;

@@ -17,7 +17,8 @@ export async function bookingWorld(
     token: admin.token,
     body: { property_id: property.id, start_date: start, end_date: end },
   });
-  if (preload.status !== 200) throw new Error(`preload failed: ${preload.status} ${JSON.stringify(preload.body)}`);
+  if (preload.status !== 200)
+    throw new Error(`preload failed: ${preload.status} ${JSON.stringify(preload.body)}`);
   return { property, roomType, admin, staff };
 }
 
@@ -41,7 +42,13 @@ export function reservationBody(
 export async function ratePlanWithAmount(
   t: TestContext,
   world: BookingWorld,
-  options: { amount: string; start?: string; end?: string; code?: string; restrictions?: Record<string, unknown> },
+  options: {
+    amount: string;
+    start?: string;
+    end?: string;
+    code?: string;
+    restrictions?: Record<string, unknown>;
+  },
 ) {
   const plan = await call(t.app, 'POST', '/api/rates/plans/', {
     token: world.admin.token,
@@ -59,11 +66,17 @@ export async function ratePlanWithAmount(
       ...options.restrictions,
     },
   });
-  if (daily.status !== 200) throw new Error(`daily rates failed: ${daily.status} ${JSON.stringify(daily.body)}`);
+  if (daily.status !== 200)
+    throw new Error(`daily rates failed: ${daily.status} ${JSON.stringify(daily.body)}`);
   return plan.body as { id: string; currency: string };
 }
 
-export async function calendarNight(t: TestContext, world: BookingWorld, date: string, roomTypeId = world.roomType.id) {
+export async function calendarNight(
+  t: TestContext,
+  world: BookingWorld,
+  date: string,
+  roomTypeId = world.roomType.id,
+) {
   const res = await call(
     t.app,
     'GET',

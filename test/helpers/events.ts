@@ -108,3 +108,39 @@ export function isolatedStream(label: string): { stream: string; prefix: string 
   const id = `${label}${process.pid}x${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   return { stream: `PMS_T_${id}`, prefix: `t${id}.` };
 }
+
+export interface ReceivedHook {
+  headers: Record<string, string>;
+  body: string;
+  status: number;
+}
+
+/** A webhook endpoint on 127.0.0.1 that records every request and answers `status` (changeable). */
+export async function startHookServer(initialStatus = 200) {
+  const { createServer } = await import('node:http');
+  const received: ReceivedHook[] = [];
+  const state = { status: initialStatus };
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const status = state.status;
+      received.push({
+        headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)])),
+        body: Buffer.concat(chunks).toString('utf8'),
+        status,
+      });
+      response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'endpoint down');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    state,
+    /** Successful deliveries, by event id, in arrival order. */
+    acceptedIds: () => received.filter((r) => r.status < 300).map((r) => r.headers['webhook-id']),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

@@ -67,7 +67,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       disabled_reason text,
       disabled_at timestamptz,
       created_by uuid,
-      created_at timestamptz NOT NULL DEFAULT now(),
+      -- Millisecond precision: JavaScript dates carry the keyset cursors of the lists exactly.
+      created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', now()),
       updated_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE INDEX webhook_subscription_property_idx ON webhook_subscription (property_id, created_at, id);
@@ -85,7 +86,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       response_body text,
       error text,
       duration_ms integer NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now()
+      created_at timestamptz NOT NULL DEFAULT date_trunc('milliseconds', clock_timestamp())
     );
     CREATE INDEX webhook_delivery_subscription_idx ON webhook_delivery (subscription_id, created_at, id);
 

@@ -47,7 +47,14 @@ function decodeAuditCursor(cursor: string | undefined): number | undefined {
 async function listEntries(
   app: Parameters<FastifyPluginAsyncTypebox>[0],
   actor: Actor,
-  query: { limit: number; cursor?: string; property_id?: string; entity_type?: string; entity_id?: string; actor_id?: string },
+  query: {
+    limit: number;
+    cursor?: string;
+    property_id?: string;
+    entity_type?: string;
+    entity_id?: string;
+    actor_id?: string;
+  },
 ) {
   assertRole(actor, 'SUPER_ADMIN', 'PROPERTY_ADMIN');
   if (query.property_id) assertCanSeeProperty(actor, query.property_id);
@@ -87,6 +94,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Page(AuditEntry) },
       },
     },
-    async (request) => listEntries(app, request.actor, { ...request.query, limit: request.query.limit ?? 50 }),
+    async (request) =>
+      listEntries(app, request.actor, { ...request.query, limit: request.query.limit ?? 50 }),
   );
 };

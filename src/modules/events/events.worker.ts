@@ -1,14 +1,24 @@
+import { resolveSecretsKey } from '../../app/secrets.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
 import { loadRelaySettings } from './events.config.ts';
 import { startRelay } from './relay/relay.ts';
 import { registerSink } from './relay/sequencer.repository.ts';
 import { createNatsSink } from './sinks/nats.sink.ts';
 import type { EventSink } from './sinks/sink.ts';
+import { createWebhookSink } from './sinks/webhook.sink.ts';
 
-/** The outbox relay (worker role): NATS and Kafka when configured. */
+/** The outbox relay (worker role): webhooks always; NATS and Kafka when configured. */
 export const startEventRelay: WorkerStarter = async ({ config, db, logger, databaseUrl }) => {
   const settings = loadRelaySettings();
-  const sinks: EventSink[] = [];
+  const sinks: EventSink[] = [
+    createWebhookSink({
+      db,
+      secretsKey: resolveSecretsKey(config),
+      logger,
+      retryWindowMs: settings.webhookRetryWindowMs,
+      timeoutMs: Math.min(10_000, Math.floor(settings.leaseMs / 3)),
+    }),
+  ];
   if (config.natsUrl) {
     await registerSink(db, 'nats');
     sinks.push(

@@ -31,9 +31,12 @@ export function nightsOf(checkIn: string, checkOut: string): string[] {
 
 /** Today's date in a time zone (hotel-local), as YYYY-MM-DD. */
 export function todayIn(timeZone = 'UTC'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(),
-  );
+  return new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  }).format(new Date());
 }
 
 /**
@@ -54,7 +57,10 @@ export function assertRange(
   }
   if (nights > maxNights) {
     throw new ValidationError(`The range may cover at most ${maxNights} nights.`, [
-      { pointer: fields.end, message: `is more than ${maxNights} nights after ${fields.start.split('/').pop()}` },
+      {
+        pointer: fields.end,
+        message: `is more than ${maxNights} nights after ${fields.start.split('/').pop()}`,
+      },
     ]);
   }
 }

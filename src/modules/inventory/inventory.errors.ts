@@ -51,7 +51,10 @@ export class InventoryConflictError extends ConflictError {
 
 export class HoldNotActiveError extends ConflictError {
   constructor(holdId: string, status: string) {
-    super(`Hold ${holdId} is ${status}, not active.`, 'HOLD_NOT_ACTIVE', { hold_id: holdId, hold_status: status });
+    super(`Hold ${holdId} is ${status}, not active.`, 'HOLD_NOT_ACTIVE', {
+      hold_id: holdId,
+      hold_status: status,
+    });
   }
 }
 

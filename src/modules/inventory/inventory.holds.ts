@@ -5,7 +5,12 @@ import { type Actor, assertCanSeeProperty } from '../auth/auth.context.ts';
 import type { StayUnits } from './inventory.contract.ts';
 import { assertRange } from './inventory.dates.ts';
 import { HoldNotActiveError, InventoryUnavailableError } from './inventory.errors.ts';
-import { inInventoryTransaction, type LockSettings, lockStays, writeLockedNights } from './inventory.locking.ts';
+import {
+  inInventoryTransaction,
+  type LockSettings,
+  lockStays,
+  writeLockedNights,
+} from './inventory.locking.ts';
 import * as repo from './inventory.repository.ts';
 import { MAX_STAY_NIGHTS } from './inventory.service.ts';
 
@@ -22,8 +27,15 @@ export interface HoldInput {
 
 export const DEFAULT_HOLD_TTL_MINUTES = 15;
 
-export function holdStay(hold: Pick<repo.HoldRow, 'room_type_id' | 'check_in' | 'check_out' | 'units'>): StayUnits {
-  return { roomTypeId: hold.room_type_id, checkIn: hold.check_in, checkOut: hold.check_out, units: hold.units };
+export function holdStay(
+  hold: Pick<repo.HoldRow, 'room_type_id' | 'check_in' | 'check_out' | 'units'>,
+): StayUnits {
+  return {
+    roomTypeId: hold.room_type_id,
+    checkIn: hold.check_in,
+    checkOut: hold.check_out,
+    units: hold.units,
+  };
 }
 
 /** An active hold past its expiry is reported as expired even before the sweeper releases it. */
@@ -176,7 +188,10 @@ export async function releaseExpiredHolds(
         }
         const nights = await lockStays(tx, propertyId, holds.map(holdStay), mode);
         for (const hold of holds) {
-          nights.applyDirect({ unhold: [holdStay(hold)] }, { reason: 'hold.expired', holdId: hold.id, actorId: null });
+          nights.applyDirect(
+            { unhold: [holdStay(hold)] },
+            { reason: 'hold.expired', holdId: hold.id, actorId: null },
+          );
         }
         await writeLockedNights(tx, nights, 'hold.expired');
         return holds.length;

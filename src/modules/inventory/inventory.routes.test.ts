@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bookingWorld, calendarNight, ratePlanWithAmount, reservationBody } from '../../../test/booking/world.ts';
+import {
+  bookingWorld,
+  calendarNight,
+  ratePlanWithAmount,
+  reservationBody,
+} from '../../../test/booking/world.ts';
 import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
 import { createProperty, createRoomType, userWithToken } from '../../../test/helpers/factories.ts';
 
@@ -68,7 +73,9 @@ describe('POST /api/inventory/preload/', () => {
     const staff = await call(t.app, 'POST', '/api/inventory/preload/', { token: world.staff.token, body });
     expect(staff.status).toBe(403);
     const stranger = await userWithToken(t.app, t.db, { role: 'PROPERTY_ADMIN', propertyIds: [] });
-    expect((await call(t.app, 'POST', '/api/inventory/preload/', { token: stranger.token, body })).status).toBe(404);
+    expect(
+      (await call(t.app, 'POST', '/api/inventory/preload/', { token: stranger.token, body })).status,
+    ).toBe(404);
     const backwards = await call(t.app, 'POST', '/api/inventory/preload/', {
       token: world.admin.token,
       body: { ...body, end_date: '2031-04-01' },
@@ -110,7 +117,9 @@ describe('POST /api/inventory/adjust/', () => {
       expect(await ledgerSum(world.roomType.id, '2031-03-05', field)).toBe(res.body.results[0][field]);
     }
     expect(await ledgerSum(world.roomType.id, '2031-03-05', 'stop_sell')).toBe(1);
-    const audit = await call(t.app, 'GET', `/api/audit/?entity_id=${world.roomType.id}`, { token: world.admin.token });
+    const audit = await call(t.app, 'GET', `/api/audit/?entity_id=${world.roomType.id}`, {
+      token: world.admin.token,
+    });
     expect(audit.body.results[0]).toMatchObject({ action: 'inventory.adjusted', entity_type: 'room_type' });
   });
 
@@ -119,7 +128,13 @@ describe('POST /api/inventory/adjust/', () => {
     const res = await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.admin.token,
       // 2031-03-01 is a Saturday.
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-01', end_date: '2031-03-07', days_of_week: ['sat', 7], stop_sell: true },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-01',
+        end_date: '2031-03-07',
+        days_of_week: ['sat', 7],
+        stop_sell: true,
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body.results.map((n: any) => n.date)).toEqual(['2031-03-01', '2031-03-02']);
@@ -137,7 +152,12 @@ describe('POST /api/inventory/adjust/', () => {
     }
     const res = await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.admin.token,
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-10', end_date: '2031-03-12', total_units: 1 },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-10',
+        end_date: '2031-03-12',
+        total_units: 1,
+      },
     });
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('INVENTORY_CONFLICT');
@@ -145,7 +165,12 @@ describe('POST /api/inventory/adjust/', () => {
     expect((await calendarNight(t, world, '2031-03-10')).total_units).toBe(3);
     const ooo = await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.admin.token,
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-11', end_date: '2031-03-11', out_of_order_units: 2 },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-11',
+        end_date: '2031-03-11',
+        out_of_order_units: 2,
+      },
     });
     expect(ooo.status).toBe(409);
     expect(ooo.body.code).toBe('INVENTORY_CONFLICT');
@@ -155,7 +180,12 @@ describe('POST /api/inventory/adjust/', () => {
     const world = await bookingWorld(t);
     const res = await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.staff.token,
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-10', end_date: '2031-03-10', stop_sell: true },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-10',
+        end_date: '2031-03-10',
+        stop_sell: true,
+      },
     });
     expect(res.status).toBe(403);
   });
@@ -166,11 +196,20 @@ describe('POST /api/inventory/check/', () => {
     const world = await bookingWorld(t, { units: 2, start: '2031-03-01', end: '2031-03-12' });
     await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.admin.token,
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-11', end_date: '2031-03-11', stop_sell: true },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-11',
+        end_date: '2031-03-11',
+        stop_sell: true,
+      },
     });
     await call(t.app, 'POST', '/api/reservations/create/', {
       token: world.staff.token,
-      body: reservationBody(world, { check_in: '2031-03-10', check_out: '2031-03-11', rooms: [{ room_type_id: world.roomType.id }, { room_type_id: world.roomType.id }] }),
+      body: reservationBody(world, {
+        check_in: '2031-03-10',
+        check_out: '2031-03-11',
+        rooms: [{ room_type_id: world.roomType.id }, { room_type_id: world.roomType.id }],
+      }),
     });
     const res = await call(t.app, 'POST', '/api/inventory/check/', {
       token: world.staff.token,
@@ -204,15 +243,35 @@ describe('POST /api/inventory/check/', () => {
     const plan = await ratePlanWithAmount(t, world, { amount: '100.10' });
     await call(t.app, 'PUT', '/api/rates/daily/', {
       token: world.admin.token,
-      body: { rate_plan_id: plan.id, room_type_id: world.roomType.id, start_date: '2031-03-10', end_date: '2031-03-10', closed_to_arrival: true, min_stay: 3 },
+      body: {
+        rate_plan_id: plan.id,
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-10',
+        end_date: '2031-03-10',
+        closed_to_arrival: true,
+        min_stay: 3,
+      },
     });
     await call(t.app, 'PUT', '/api/rates/daily/', {
       token: world.admin.token,
-      body: { rate_plan_id: plan.id, room_type_id: world.roomType.id, start_date: '2031-03-12', end_date: '2031-03-12', closed_to_departure: true, amount: '80.00' },
+      body: {
+        rate_plan_id: plan.id,
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-12',
+        end_date: '2031-03-12',
+        closed_to_departure: true,
+        amount: '80.00',
+      },
     });
     const res = await call(t.app, 'POST', '/api/inventory/check/', {
       token: world.staff.token,
-      body: { room_type_id: world.roomType.id, check_in: '2031-03-10', check_out: '2031-03-12', units: 2, rate_plan_id: plan.id },
+      body: {
+        room_type_id: world.roomType.id,
+        check_in: '2031-03-10',
+        check_out: '2031-03-12',
+        units: 2,
+        rate_plan_id: plan.id,
+      },
     });
     expect(res.status).toBe(200);
     expect(res.body.available).toBe(false);
@@ -230,7 +289,12 @@ describe('POST /api/inventory/check/', () => {
     });
     const open = await call(t.app, 'POST', '/api/inventory/check/', {
       token: world.staff.token,
-      body: { room_type_id: world.roomType.id, check_in: '2031-03-11', check_out: '2031-03-14', rate_plan_id: plan.id },
+      body: {
+        room_type_id: world.roomType.id,
+        check_in: '2031-03-11',
+        check_out: '2031-03-14',
+        rate_plan_id: plan.id,
+      },
     });
     expect(open.body.available).toBe(true);
     expect(open.body.quote.total).toBe('280.20');
@@ -240,7 +304,9 @@ describe('POST /api/inventory/check/', () => {
     const world = await bookingWorld(t);
     const outsider = await userWithToken(t.app, t.db, { role: 'STAFF', propertyIds: [] });
     const body = { room_type_id: world.roomType.id, check_in: '2031-03-10', check_out: '2031-03-12' };
-    expect((await call(t.app, 'POST', '/api/inventory/check/', { token: outsider.token, body })).status).toBe(404);
+    expect((await call(t.app, 'POST', '/api/inventory/check/', { token: outsider.token, body })).status).toBe(
+      404,
+    );
     const backwards = await call(t.app, 'POST', '/api/inventory/check/', {
       token: world.staff.token,
       body: { ...body, check_out: '2031-03-10' },
@@ -255,7 +321,14 @@ describe('holds', () => {
     const world = await bookingWorld(t, { units: 3 });
     const hold = await call(t.app, 'POST', '/api/inventory/holds/', {
       token: world.staff.token,
-      body: { room_type_id: world.roomType.id, check_in: '2031-03-10', check_out: '2031-03-12', units: 2, ttl_minutes: 10, reference: 'cart-1' },
+      body: {
+        room_type_id: world.roomType.id,
+        check_in: '2031-03-10',
+        check_out: '2031-03-12',
+        units: 2,
+        ttl_minutes: 10,
+        reference: 'cart-1',
+      },
     });
     expect(hold.status).toBe(201);
     expect(hold.body).toMatchObject({ status: 'active', units: 2, reference: 'cart-1' });
@@ -267,10 +340,14 @@ describe('holds', () => {
     expect(tooMany.status).toBe(409);
     expect(tooMany.body.code).toBe('INVENTORY_UNAVAILABLE');
 
-    const released = await call(t.app, 'DELETE', `/api/inventory/holds/${hold.body.id}/`, { token: world.staff.token });
+    const released = await call(t.app, 'DELETE', `/api/inventory/holds/${hold.body.id}/`, {
+      token: world.staff.token,
+    });
     expect(released.status).toBe(200);
     expect(released.body.status).toBe('released');
-    const again = await call(t.app, 'DELETE', `/api/inventory/holds/${hold.body.id}/`, { token: world.staff.token });
+    const again = await call(t.app, 'DELETE', `/api/inventory/holds/${hold.body.id}/`, {
+      token: world.staff.token,
+    });
     expect(again.status).toBe(200);
     expect(await calendarNight(t, world, '2031-03-11')).toMatchObject({ held_units: 0, available_units: 3 });
     expect(await ledgerSum(world.roomType.id, '2031-03-11', 'held_units')).toBe(0);
@@ -285,7 +362,12 @@ describe('holds', () => {
     // The hold keeps its units even when the night is closed afterwards.
     await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.admin.token,
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-10', end_date: '2031-03-11', stop_sell: true },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-10',
+        end_date: '2031-03-11',
+        stop_sell: true,
+      },
     });
     const body = reservationBody(world, {
       hold_id: hold.body.id,
@@ -298,9 +380,13 @@ describe('holds', () => {
     const twice = await call(t.app, 'POST', '/api/reservations/create/', { token: world.staff.token, body });
     expect(twice.status, JSON.stringify(twice.body)).toBe(409);
     expect(twice.body.code).toBe('HOLD_NOT_ACTIVE');
-    const view = await call(t.app, 'GET', `/api/inventory/holds/${hold.body.id}/`, { token: world.staff.token });
+    const view = await call(t.app, 'GET', `/api/inventory/holds/${hold.body.id}/`, {
+      token: world.staff.token,
+    });
     expect(view.body.status).toBe('confirmed');
-    const release = await call(t.app, 'DELETE', `/api/inventory/holds/${hold.body.id}/`, { token: world.staff.token });
+    const release = await call(t.app, 'DELETE', `/api/inventory/holds/${hold.body.id}/`, {
+      token: world.staff.token,
+    });
     expect(release.status).toBe(409);
   });
 

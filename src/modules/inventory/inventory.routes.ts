@@ -99,7 +99,8 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: Hold },
       },
     },
-    async (request, reply) => reply.status(201).send(await holds.create(requestContext(request), request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await holds.create(requestContext(request), request.body)),
   );
 
   app.get(

@@ -100,9 +100,7 @@ export const CheckResult = Type.Object({
   check_out: DateString,
   units: Type.Integer(),
   available: Type.Boolean({ description: 'Every night is bookable for the units asked' }),
-  nights: Type.Array(
-    Type.Object({ ...NightFields, bookable: Type.Boolean(), reasons: Type.Array(Reason) }),
-  ),
+  nights: Type.Array(Type.Object({ ...NightFields, bookable: Type.Boolean(), reasons: Type.Array(Reason) })),
   quote: Type.Optional(
     Type.Object({
       rate_plan_id: Uuid,

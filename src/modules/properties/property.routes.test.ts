@@ -95,6 +95,17 @@ describe('properties', () => {
     expect(fetched.status).toBe(200);
     expect(fetched.body).toEqual(created.body);
 
+    const partial = await call(t.app, 'PATCH', `/api/properties/${id}/`, {
+      token: superToken,
+      body: { currency: 'CHF' },
+    });
+    expect(partial.status).toBe(200);
+    expect(partial.body).toMatchObject({
+      currency: 'CHF',
+      address: created.body.address,
+      name: 'Grand Hotel',
+    });
+
     const patched = await call(t.app, 'PATCH', `/api/properties/${id}/`, {
       token: superToken,
       body: { name: 'Grand Hotel Berlin', status: 'inactive', address: null },
@@ -111,12 +122,18 @@ describe('properties', () => {
     expect(deleted.status).toBe(204);
     expect((await call(t.app, 'GET', `/api/properties/${id}/`, { token: superToken })).status).toBe(404);
 
-    expect(await auditActions(id)).toEqual(['property.created', 'property.updated', 'property.deleted']);
+    expect(await auditActions(id)).toEqual([
+      'property.created',
+      'property.updated',
+      'property.updated',
+      'property.deleted',
+    ]);
     const update = await t.db
       .selectFrom('audit_log')
       .selectAll()
       .where('entity_id', '=', id)
       .where('action', '=', 'property.updated')
+      .orderBy('id', 'desc')
       .executeTakeFirstOrThrow();
     expect(update.actor_id).toBe(superId);
     expect(update.diff).toMatchObject({

@@ -122,8 +122,8 @@ export class RealtimeConnection {
     const subscription = this.subscriptions.get(propertyId);
     if (!subscription || this.closed) return;
     if (!subscription.live) {
-      if (subscription.pending.length >= this.limits.maxPendingEvents) return this.dropSlowConsumer();
-      subscription.pending.push(eventJson);
+      if (subscription.pending.length >= this.limits.maxPendingEvents) this.dropSlowConsumer();
+      else subscription.pending.push(eventJson);
       return;
     }
     this.sendEvent(eventJson);
@@ -259,8 +259,8 @@ export class RealtimeConnection {
 
   private sendRaw(frame: string): void {
     if (this.closed || this.socket.readyState !== OPEN) return;
-    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) return this.dropSlowConsumer();
-    this.socket.send(frame);
+    if (this.socket.bufferedAmount > this.limits.maxBufferedBytes) this.dropSlowConsumer();
+    else this.socket.send(frame);
   }
 
   private refuse(code: string, message: string): void {

@@ -128,8 +128,8 @@ export function createRealtimeHub(options: HubOptions): RealtimeHub {
     authenticate: options.authenticate,
     subscribe(connection: RealtimeConnection, propertyId: string) {
       const key = keyOf(connection.feed, propertyId);
-      let audience = subscribers.get(key);
-      if (!audience) subscribers.set(key, (audience = new Set()));
+      const audience = subscribers.get(key) ?? new Set<RealtimeConnection>();
+      subscribers.set(key, audience);
       audience.add(connection);
     },
     unsubscribe(connection: RealtimeConnection, propertyId: string) {

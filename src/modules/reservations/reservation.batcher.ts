@@ -35,7 +35,9 @@ export class KeyedBatcher<T, R> {
       const batch = queue.splice(0, this.maxBatch);
       try {
         const results = await this.run(batch.map((waiting) => waiting.item));
-        batch.forEach((waiting, i) => waiting.resolve(results[i]!));
+        batch.forEach((waiting, i) => {
+          waiting.resolve(results[i]!);
+        });
       } catch (error) {
         for (const waiting of batch) waiting.reject(error);
       }

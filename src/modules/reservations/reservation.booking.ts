@@ -4,7 +4,11 @@ import { fieldDiff } from '../audit/audit.repository.ts';
 import type { Actor } from '../auth/auth.context.ts';
 import { buildEnvelope } from '../events/outbox.ts';
 import type { StayUnits } from '../inventory/inventory.contract.ts';
-import { HoldMismatchError, HoldNotActiveError, InventoryUnavailableError } from '../inventory/inventory.errors.ts';
+import {
+  HoldMismatchError,
+  HoldNotActiveError,
+  InventoryUnavailableError,
+} from '../inventory/inventory.errors.ts';
 import { effectiveHoldStatus, holdStay } from '../inventory/inventory.holds.ts';
 import {
   inInventoryTransaction,
@@ -60,7 +64,8 @@ function viewOf(plan: BookingPlan): ReservationView {
 
 /** Why a hold cannot become this booking, or undefined when it can. */
 function holdProblem(plan: BookingPlan, hold: HoldRow | undefined): Error | undefined {
-  if (!hold || hold.property_id !== plan.propertyId) return new HoldMismatchError(`Hold ${plan.holdId} was not found.`);
+  if (!hold || hold.property_id !== plan.propertyId)
+    return new HoldMismatchError(`Hold ${plan.holdId} was not found.`);
   const status = effectiveHoldStatus(hold);
   if (status !== 'active') return new HoldNotActiveError(hold.id, status);
   const [stay, ...others] = plan.stays;
@@ -116,7 +121,10 @@ async function bookTogether(db: Db, lock: LockSettings, plans: BookingPlan[]): P
       for (const { plan, i } of taken) {
         const row = stored.find((s) => s.user_id === plan.actor.id && s.key === plan.idempotency!.key);
         if (!row || row.response_status === null) {
-          outcomes[i] = { kind: 'refused', error: new ConflictError('The request is being retried; retry it.') };
+          outcomes[i] = {
+            kind: 'refused',
+            error: new ConflictError('The request is being retried; retry it.'),
+          };
         } else if (row.request_hash !== plan.idempotency!.hash) {
           outcomes[i] = { kind: 'refused', error: new IdempotencyKeyReusedError() };
         } else {
@@ -147,13 +155,17 @@ async function bookTogether(db: Db, lock: LockSettings, plans: BookingPlan[]): P
       for (const { plan, i } of deciding) {
         const hold = plan.holdId ? holds.get(plan.holdId) : undefined;
         // A hold's units become booked units: nothing is added to the night, so nothing is re-checked.
-        const blocked = nights.applyDirect(hold ? { unhold: [holdStay(hold)], take: plan.stays } : { take: plan.stays }, {
-          reason: 'reservation.created',
-          reservationId: plan.reservation.id,
-          holdId: plan.holdId,
-          actorId: plan.actor.id,
-        });
-        if (blocked.length > 0) outcomes[i] = { kind: 'refused', error: new InventoryUnavailableError(blocked) };
+        const blocked = nights.applyDirect(
+          hold ? { unhold: [holdStay(hold)], take: plan.stays } : { take: plan.stays },
+          {
+            reason: 'reservation.created',
+            reservationId: plan.reservation.id,
+            holdId: plan.holdId,
+            actorId: plan.actor.id,
+          },
+        );
+        if (blocked.length > 0)
+          outcomes[i] = { kind: 'refused', error: new InventoryUnavailableError(blocked) };
       }
     }
 
@@ -221,7 +233,11 @@ export function auditFields(view: ReservationView): Record<string, unknown> {
  * reuse one idempotency key, go in separate transactions; if a shared transaction fails for an
  * unexpected reason, each plan is retried alone so one bad plan cannot sink the others.
  */
-export async function executeBookings(db: Db, lock: LockSettings, plans: BookingPlan[]): Promise<BookingOutcome[]> {
+export async function executeBookings(
+  db: Db,
+  lock: LockSettings,
+  plans: BookingPlan[],
+): Promise<BookingOutcome[]> {
   const outcomes: BookingOutcome[] = new Array(plans.length);
   let rest = plans.map((plan, i) => ({ plan, i }));
   while (rest.length > 0) {

@@ -14,7 +14,9 @@ export class InvalidStateTransitionError extends ConflictError {
 
 /** The stay breaks a rule of its rate plan (closed to arrival/departure, min/max stay, stop-sell, no rate). */
 export class RestrictionViolatedError extends ConflictError {
-  constructor(nights: Array<{ room_type_id: string; rate_plan_id: string; date: string; reasons: NightReason[] }>) {
+  constructor(
+    nights: Array<{ room_type_id: string; rate_plan_id: string; date: string; reasons: NightReason[] }>,
+  ) {
     const first = nights[0];
     super(
       first

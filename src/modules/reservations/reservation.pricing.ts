@@ -38,7 +38,13 @@ const ZERO = '0.00';
  */
 export async function priceStay(
   db: Db | Tx,
-  input: { propertyId: string; propertyCurrency: string; checkIn: string; checkOut: string; rooms: RoomRequest[] },
+  input: {
+    propertyId: string;
+    propertyCurrency: string;
+    checkIn: string;
+    checkOut: string;
+    rooms: RoomRequest[];
+  },
 ): Promise<PricedStay> {
   const quotes = new Map<string, Promise<StayQuote>>();
   for (const room of input.rooms) {
@@ -77,9 +83,10 @@ export async function priceStay(
   }
   if (violations.length > 0) throw new RestrictionViolatedError(violations);
   if (currencies.size > 1) {
-    throw new ValidationError(`The rooms' rate plans use different currencies (${[...currencies].join(', ')}).`, [
-      { pointer: '/body/rooms', message: 'rate plans must share one currency' },
-    ]);
+    throw new ValidationError(
+      `The rooms' rate plans use different currencies (${[...currencies].join(', ')}).`,
+      [{ pointer: '/body/rooms', message: 'rate plans must share one currency' }],
+    );
   }
   const currency = [...currencies][0] ?? input.propertyCurrency;
   const nights = nightsOf(input.checkIn, input.checkOut);

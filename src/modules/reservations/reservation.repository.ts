@@ -215,14 +215,17 @@ export function findGuests(db: Db | Tx, ids: string[]): Promise<GuestRow[]> {
 
 export function findRooms(db: Db | Tx, reservationIds: string[]): Promise<ReservationRoomRow[]> {
   if (reservationIds.length === 0) return Promise.resolve([]);
-  return db
-    .selectFrom('reservation_room')
-    .selectAll()
-    .where('reservation_id', 'in', reservationIds)
-    .orderBy('reservation_id')
-    .orderBy('created_at')
-    .orderBy('id')
-    .execute();
+  return (
+    db
+      .selectFrom('reservation_room')
+      .selectAll()
+      .where('reservation_id', 'in', reservationIds)
+      // Room ids are UUIDv7 (time-ordered), so the rooms come back in the order they were booked.
+      .orderBy('reservation_id')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute()
+  );
 }
 
 export async function updateReservation(
@@ -270,7 +273,11 @@ export async function repriceRoom(
 }
 
 export async function setRoomAssignment(tx: Tx, reservationRoomId: string, roomId: string | null) {
-  await tx.updateTable('reservation_room').set({ room_id: roomId }).where('id', '=', reservationRoomId).execute();
+  await tx
+    .updateTable('reservation_room')
+    .set({ room_id: roomId })
+    .where('id', '=', reservationRoomId)
+    .execute();
 }
 
 /** Locks a physical room, so two assignments of it are decided one after the other. */

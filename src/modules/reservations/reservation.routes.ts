@@ -68,7 +68,8 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Page(Reservation) },
       },
     },
-    async (request) => reservations.list(request.actor, { ...request.query, limit: request.query.limit ?? 50 }),
+    async (request) =>
+      reservations.list(request.actor, { ...request.query, limit: request.query.limit ?? 50 }),
   );
 
   app.get(

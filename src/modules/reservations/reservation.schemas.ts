@@ -4,7 +4,14 @@ import { Currency, DateString, Money, PageQuery, Timestamp, Uuid } from '../../a
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
 
-export const STATUSES = ['tentative', 'confirmed', 'checked_in', 'checked_out', 'cancelled', 'no_show'] as const;
+export const STATUSES = [
+  'tentative',
+  'confirmed',
+  'checked_in',
+  'checked_out',
+  'cancelled',
+  'no_show',
+] as const;
 const Status = Type.Enum(STATUSES);
 
 const GuestBody = Type.Object(
@@ -85,7 +92,9 @@ export const ListReservationsQuery = Type.Object(
   {
     ...PageQuery,
     property_id: Type.Optional(Uuid),
-    status: Type.Optional(Type.Array(Status, { maxItems: 6, description: 'One or more (repeat the parameter)' })),
+    status: Type.Optional(
+      Type.Array(Status, { maxItems: 6, description: 'One or more (repeat the parameter)' }),
+    ),
     arrival_from: Type.Optional(DateString),
     arrival_to: Type.Optional(DateString),
     departure_from: Type.Optional(DateString),

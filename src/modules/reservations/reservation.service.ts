@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { v7 as uuidv7 } from 'uuid';
 import { NotFoundError, ValidationError } from '../../app/errors.ts';
 import { decodeCursor, encodeCursor } from '../../app/schemas.ts';
 import type { Db, Tx } from '../../db/database.ts';
@@ -18,8 +19,18 @@ import {
 import * as inventoryRepo from '../inventory/inventory.repository.ts';
 import { MAX_STAY_NIGHTS } from '../inventory/inventory.service.ts';
 import { KeyedBatcher } from './reservation.batcher.ts';
-import { auditFields, type BookingOutcome, type BookingPlan, executeBookings } from './reservation.booking.ts';
-import { ExternalReservationError, IdempotencyKeyReusedError, InvalidStateTransitionError, RoomUnavailableError } from './reservation.errors.ts';
+import {
+  auditFields,
+  type BookingOutcome,
+  type BookingPlan,
+  executeBookings,
+} from './reservation.booking.ts';
+import {
+  ExternalReservationError,
+  IdempotencyKeyReusedError,
+  InvalidStateTransitionError,
+  RoomUnavailableError,
+} from './reservation.errors.ts';
 import { requestHash } from './reservation.idempotency.ts';
 import { priceStay, type RoomRequest } from './reservation.pricing.ts';
 import * as repo from './reservation.repository.ts';
@@ -78,7 +89,13 @@ interface Transition {
 
 /** The reservation state machine (DESIGN.md §4). checked_out still holds its nights (they were used). */
 const TRANSITIONS: Record<LifecycleAction, Transition> = {
-  confirm: { from: ['tentative'], to: 'confirmed', releases: false, verb: 'be confirmed', event: 'pms.reservation.modified' },
+  confirm: {
+    from: ['tentative'],
+    to: 'confirmed',
+    releases: false,
+    verb: 'be confirmed',
+    event: 'pms.reservation.modified',
+  },
   'check-in': {
     from: ['tentative', 'confirmed'],
     to: 'checked_in',
@@ -86,7 +103,13 @@ const TRANSITIONS: Record<LifecycleAction, Transition> = {
     verb: 'check in',
     event: 'pms.reservation.modified',
   },
-  'check-out': { from: ['checked_in'], to: 'checked_out', releases: false, verb: 'check out', event: 'pms.reservation.modified' },
+  'check-out': {
+    from: ['checked_in'],
+    to: 'checked_out',
+    releases: false,
+    verb: 'check out',
+    event: 'pms.reservation.modified',
+  },
   'no-show': {
     from: ['tentative', 'confirmed'],
     to: 'no_show',
@@ -94,7 +117,13 @@ const TRANSITIONS: Record<LifecycleAction, Transition> = {
     verb: 'be marked a no-show',
     event: 'pms.reservation.modified',
   },
-  cancel: { from: ['tentative', 'confirmed'], to: 'cancelled', releases: true, verb: 'be cancelled', event: 'pms.reservation.cancelled' },
+  cancel: {
+    from: ['tentative', 'confirmed'],
+    to: 'cancelled',
+    releases: true,
+    verb: 'be cancelled',
+    event: 'pms.reservation.cancelled',
+  },
 };
 
 const MODIFIABLE: ReservationStatus[] = ['tentative', 'confirmed'];
@@ -110,7 +139,11 @@ export function newConfirmationCode(): string {
 }
 
 /** Rooms of a reservation as units per room type over its nights. */
-export function staysOf(rooms: Array<{ room_type_id: string }>, checkIn: string, checkOut: string): StayUnits[] {
+export function staysOf(
+  rooms: Array<{ room_type_id: string }>,
+  checkIn: string,
+  checkOut: string,
+): StayUnits[] {
   const units = new Map<string, number>();
   for (const room of rooms) units.set(room.room_type_id, (units.get(room.room_type_id) ?? 0) + 1);
   return [...units].map(([roomTypeId, count]) => ({ roomTypeId, checkIn, checkOut, units: count }));
@@ -150,7 +183,9 @@ export function createReservationService(
   const run = (plans: BookingPlan[]) => executeBookings(db, lock, plans);
   const batcher = new KeyedBatcher<BookingPlan, BookingOutcome>(run, options.maxBatch ?? 128);
   const book = (plan: BookingPlan): Promise<BookingOutcome> =>
-    options.batching === false ? run([plan]).then(([outcome]) => outcome!) : batcher.submit(plan.propertyId, plan);
+    options.batching === false
+      ? run([plan]).then(([outcome]) => outcome!)
+      : batcher.submit(plan.propertyId, plan);
 
   async function loadView(source: Db | Tx, row: repo.ReservationRow): Promise<ReservationView> {
     const [guests, rooms] = await Promise.all([
@@ -196,7 +231,11 @@ export function createReservationService(
   }
 
   return {
-    async create(ctx: WriteContext, input: CreateReservationInput, idempotencyKey?: string): Promise<CreateResult> {
+    async create(
+      ctx: WriteContext,
+      input: CreateReservationInput,
+      idempotencyKey?: string,
+    ): Promise<CreateResult> {
       assertRange(input.check_in, input.check_out, MAX_STAY_NIGHTS, {
         start: '/body/check_in',
         end: '/body/check_out',
@@ -248,7 +287,7 @@ export function createReservationService(
           created_at: new Date(),
         },
         rooms: priced.rooms.map((room) => ({
-          id: crypto.randomUUID(),
+          id: uuidv7(),
           reservation_id: reservationId,
           property_id: input.property_id,
           room_type_id: room.roomTypeId,
@@ -375,7 +414,8 @@ export function createReservationService(
       return inInventoryTransaction(db, lock, async (tx, mode) => {
         const row = await repo.lockReservation(tx, id);
         if (!row) throw new NotFoundError('Reservation', id);
-        if (!MODIFIABLE.includes(row.status)) throw new InvalidStateTransitionError(id, row.status, 'be modified');
+        if (!MODIFIABLE.includes(row.status))
+          throw new InvalidStateTransitionError(id, row.status, 'be modified');
         if (row.source !== 'direct') throw new ExternalReservationError(id, row.source);
         const before = await loadView(tx, row);
         const requests: RoomRequest[] =
@@ -405,7 +445,7 @@ export function createReservationService(
           await repo.insertRooms(
             tx,
             priced.rooms.map((room) => ({
-              id: crypto.randomUUID(),
+              id: uuidv7(),
               reservation_id: id,
               property_id: row.property_id,
               room_type_id: room.roomTypeId,
@@ -420,7 +460,10 @@ export function createReservationService(
         } else {
           for (const [n, room] of before.rooms.entries()) {
             const price = priced.rooms[n]!;
-            await repo.repriceRoom(tx, room.id, { nightly_prices: price.nightlyPrices, amount: price.amount });
+            await repo.repriceRoom(tx, room.id, {
+              nightly_prices: price.nightlyPrices,
+              amount: price.amount,
+            });
           }
         }
         const after = toReservationView(updated, before.guest, await repo.findRooms(tx, [id]));
@@ -463,10 +506,17 @@ export function createReservationService(
             ? before.rooms[0]
             : undefined;
         if (!target) {
-          if (input.reservation_room_id) throw new NotFoundError('Reservation room', input.reservation_room_id);
-          throw new ValidationError('The reservation has several rooms: say which with reservation_room_id.', [
-            { pointer: '/body/reservation_room_id', message: 'is required when the reservation has several rooms' },
-          ]);
+          if (input.reservation_room_id)
+            throw new NotFoundError('Reservation room', input.reservation_room_id);
+          throw new ValidationError(
+            'The reservation has several rooms: say which with reservation_room_id.',
+            [
+              {
+                pointer: '/body/reservation_room_id',
+                message: 'is required when the reservation has several rooms',
+              },
+            ],
+          );
         }
         if (input.room_id !== null) {
           const room = await repo.lockRoom(tx, input.room_id);
@@ -474,7 +524,8 @@ export function createReservationService(
           if (room.room_type_id !== target.room_type_id) {
             throw new RoomUnavailableError(`Room ${input.room_id} is not of the booked room type.`);
           }
-          if (room.status === 'out_of_order') throw new RoomUnavailableError(`Room ${input.room_id} is out of order.`);
+          if (room.status === 'out_of_order')
+            throw new RoomUnavailableError(`Room ${input.room_id} is out of order.`);
           if (before.rooms.some((other) => other.id !== target.id && other.room_id === input.room_id)) {
             throw new RoomUnavailableError(`Room ${input.room_id} is already assigned to this reservation.`);
           }

@@ -12,7 +12,11 @@ function iso(value: Date | null): string | null {
 }
 
 /** The wire shape of a reservation (snake_case, money as decimal strings). */
-export function toReservationView(reservation: ReservationRow, guest: GuestFields | null, rooms: RoomFields[]) {
+export function toReservationView(
+  reservation: ReservationRow,
+  guest: GuestFields | null,
+  rooms: RoomFields[],
+) {
   return {
     id: reservation.id,
     property_id: reservation.property_id,

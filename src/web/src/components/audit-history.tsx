@@ -6,7 +6,8 @@ import { PageFooter } from './list.tsx';
 
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '∅';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text;
 }
 
 /** One line per changed field: "{field: [before, after]}" diffs, or plain values. */

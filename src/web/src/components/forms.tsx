@@ -7,14 +7,37 @@ export function normalizePointer(pointer: string): string {
   return pointer.replace(/^\/body(?=\/|$)/, '') || '/';
 }
 
+/** Ajv's wording, said the way a form says it. */
+export function humanMessage(message: string): string {
+  let m = /^must NOT have more than (\d+) characters$/.exec(message);
+  if (m) return `is too long (at most ${m[1]} characters)`;
+  m = /^must NOT have fewer than (\d+) characters$/.exec(message);
+  if (m) return Number(m[1]) === 1 ? 'is required' : `is too short (at least ${m[1]} characters)`;
+  m = /^must be >= (\S+)$/.exec(message);
+  if (m) return `must be at least ${m[1]}`;
+  m = /^must be <= (\S+)$/.exec(message);
+  if (m) return `must be at most ${m[1]}`;
+  m = /^must match format "(\w[\w-]*)"$/.exec(message);
+  if (m) return `is not a valid ${m[1]}`;
+  if (message.startsWith('must match pattern')) return 'has an invalid format';
+  return message;
+}
+
+/** Ajv reports each branch of a nullable union; "must be null" beside a real reason is noise. */
+function isUnionNoise(message: string): boolean {
+  return message === 'must be null' || message === 'must match a schema in anyOf';
+}
+
 export function fieldError(problem: ApiError | null | undefined, pointer: string): string | undefined {
   if (!problem) return undefined;
-  const messages = problem.errors
-    .filter((e) => {
-      const p = normalizePointer(e.pointer);
-      return p === pointer || p.startsWith(`${pointer}/`);
-    })
-    .map((e) => e.message);
+  const matching = problem.errors.filter((e) => {
+    const p = normalizePointer(e.pointer);
+    return p === pointer || p.startsWith(`${pointer}/`);
+  });
+  const meaningful = matching.some((e) => !isUnionNoise(e.message))
+    ? matching.filter((e) => !isUnionNoise(e.message))
+    : matching;
+  const messages = [...new Set(meaningful.map((e) => humanMessage(e.message)))];
   return messages.length > 0 ? messages.join('; ') : undefined;
 }
 
@@ -255,10 +278,15 @@ export function ProblemSummary(props: { problem: ApiError | null | undefined; fi
     const p = normalizePointer(e.pointer);
     return !fields.some((f) => p === f || p.startsWith(`${f}/`));
   });
+  const claimed = problem.errors.length - others.length;
+  const summary =
+    claimed > 0 && others.length === 0
+      ? `Please correct the ${claimed === 1 ? 'field' : 'fields'} marked below.`
+      : problem.message;
   return (
     <div class="problem" role="alert">
       <p>
-        <strong>{problem.code}</strong>: {problem.message}
+        <strong>{problem.code}</strong>: {summary}
       </p>
       {others.length > 0 ? (
         <ul class="pointer-errors">

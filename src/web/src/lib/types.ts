@@ -174,3 +174,64 @@ export interface AuditEntry {
   request_id: string | null;
   created_at: string;
 }
+
+export interface RateNight {
+  date: string;
+  amount: string | null;
+  min_stay: number | null;
+  max_stay: number | null;
+  closed_to_arrival: boolean;
+  closed_to_departure: boolean;
+  stop_sell: boolean;
+  restrictions_inherited: boolean;
+}
+
+export interface RatesGrid {
+  property_id: string;
+  start: string;
+  end: string;
+  rate_plans: RatePlan[];
+  room_types: Array<{ id: string; code: string; name: string }>;
+  results: Array<{
+    rate_plan_id: string;
+    room_type_id: string;
+    currency: string;
+    derived: boolean;
+    nights: RateNight[];
+  }>;
+}
+
+export interface Webhook {
+  id: string;
+  property_id: string;
+  url: string;
+  description: string | null;
+  event_types: string[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  disabled_at: string | null;
+  delivery: {
+    failing_since: string | null;
+    attempts: number;
+    next_attempt_at: string | null;
+    last_error: string | null;
+  };
+  created_at: string;
+  updated_at: string;
+  secret?: string;
+}
+
+export interface WebhookDelivery {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  trigger: 'automatic' | 'manual';
+  status: 'succeeded' | 'failed';
+  response_status: number | null;
+  response_body: string | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}

@@ -92,6 +92,7 @@ export function InventoryScreen() {
       return next;
     });
     setFlashed(touched);
+    window.setTimeout(() => setFlashed((current) => (current === touched ? new Set() : current)), 1500);
   }
 
   function pick(row: number, night: number, extend: boolean) {

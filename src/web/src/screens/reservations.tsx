@@ -23,6 +23,8 @@ interface FeedEntry {
   time: string;
   text: string;
   reservationId?: string;
+  /** From the snapshot (recent changes), not from a live event. */
+  recent?: boolean;
 }
 
 const EVENT_VERB: Record<string, string> = {
@@ -97,8 +99,33 @@ export function ReservationsScreen() {
     return openFeed('reservations', propertyId, {
       onStatus: (value, detail) => setLive({ status: value, detail }),
       onGap: () => reloadSoon(),
+      onSnapshot: (data) => {
+        const recent = ((data as { reservations?: FeedReservation[] } | null)?.reservations ?? []).slice(
+          0,
+          15,
+        );
+        setFeed((entries) =>
+          entries.some((e) => !e.recent)
+            ? entries
+            : recent.map((r) => ({
+                id: `recent-${r.id}`,
+                time: r.updated_at ?? new Date().toISOString(),
+                text: `${r.confirmation_code} · ${r.guest_name ?? guestName(r.guest)} ${r.check_in} → ${r.check_out} (${STATUS_LABEL[r.status as ReservationStatus] ?? r.status})`,
+                reservationId: r.id,
+                recent: true,
+              })),
+        );
+      },
       onEvent: (event) => {
-        setFeed((entries) => [describeEvent(event), ...entries].slice(0, 50));
+        setFeed((entries) =>
+          [
+            describeEvent(event),
+            ...entries.filter(
+              (e) =>
+                !e.recent || e.reservationId !== (event.data.reservation as FeedReservation | undefined)?.id,
+            ),
+          ].slice(0, 50),
+        );
         reloadSoon();
       },
     });
@@ -169,8 +196,8 @@ export function ReservationsScreen() {
                         <Link href={`/reservations/${reservation.id}`}>{reservation.confirmation_code}</Link>
                       </td>
                       <td>{guestName(reservation.guest)}</td>
-                      <td>{reservation.check_in}</td>
-                      <td>{reservation.check_out}</td>
+                      <td class="nowrap">{reservation.check_in}</td>
+                      <td class="nowrap">{reservation.check_out}</td>
                       <td class="num">{reservation.nights}</td>
                       <td>
                         <Badge tone={STATUS_TONE[reservation.status]}>
@@ -194,7 +221,7 @@ export function ReservationsScreen() {
           ) : (
             <ul class="feed" aria-live="polite" data-testid="live-feed">
               {feed.map((entry) => (
-                <li key={entry.id}>
+                <li key={entry.id} class={entry.recent ? 'recent' : 'new'}>
                   <time dateTime={entry.time}>{dateTime(entry.time)}</time>
                   {entry.reservationId ? (
                     <Link href={`/reservations/${entry.reservationId}`}>{entry.text}</Link>

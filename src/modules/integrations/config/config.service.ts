@@ -1,0 +1,174 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { NotFoundError, ValidationError } from '../../../app/errors.ts';
+import type { Db } from '../../../db/database.ts';
+import { type RequestContext, recordAudit, systemContext } from '../../audit/audit.repository.ts';
+import { type Actor, assertCanSeeProperty } from '../../auth/auth.context.ts';
+import { assertConfigAuthor, assertIntegrationAdmin } from '../integrations.access.ts';
+import { compilePipeline } from '../pipeline/pipeline.ts';
+import { roomTypeCodes } from '../sync/lookup.repository.ts';
+import * as repo from './config.repository.ts';
+import type { PmsConfigDocument } from './config.types.ts';
+import { configChecksum, validateConfigDocument } from './config.validate.ts';
+
+export interface ConfigView {
+  id: string;
+  pms_type: string;
+  version: string;
+  description: string | null;
+  checksum: string;
+  origin: 'upload' | 'shipped';
+  created_at: string;
+  updated_at: string;
+  document?: PmsConfigDocument;
+}
+
+export function toConfigView(row: repo.ConfigRow, withDocument = false): ConfigView {
+  return {
+    id: row.id,
+    pms_type: row.pms_type,
+    version: row.version,
+    description: row.description,
+    checksum: row.checksum,
+    origin: row.origin,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    ...(withDocument ? { document: row.document } : {}),
+  };
+}
+
+/** Throws VALIDATION_ERROR listing every problem, pointers rooted at `prefix` (e.g. /body). */
+export function assertValidConfig(doc: unknown, prefix: string): asserts doc is PmsConfigDocument {
+  const problems = validateConfigDocument(doc);
+  if (problems.length > 0) {
+    throw new ValidationError(
+      `The PMS config is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}).`,
+      problems.map((p) => ({ pointer: `${prefix}${p.pointer}`, message: p.message })),
+    );
+  }
+}
+
+export interface PreviewInput {
+  config: unknown;
+  records: unknown[];
+  property_id?: string;
+}
+
+export function createConfigService(db: Db) {
+  return {
+    async list(actor: Actor) {
+      assertIntegrationAdmin(actor);
+      return { results: (await repo.listConfigs(db)).map((row) => toConfigView(row)) };
+    },
+
+    async get(actor: Actor, pmsType: string, version: string) {
+      assertIntegrationAdmin(actor);
+      const row = await repo.findConfig(db, pmsType, version);
+      if (!row) throw new NotFoundError('PMS config', `${pmsType} ${version}`);
+      return toConfigView(row, true);
+    },
+
+    /** Stores a config by (pms_type, version): created, or replaced when its content changed. */
+    async upload(ctx: RequestContext & { actor: Actor }, doc: unknown) {
+      assertConfigAuthor(ctx.actor);
+      assertValidConfig(doc, '/body');
+      const checksum = configChecksum(doc);
+      return db.transaction().execute(async (tx) => {
+        const result = (await repo.upsertConfig(tx, doc, checksum, 'upload', ctx.actor.id))!;
+        if (result.changed) {
+          await recordAudit(tx, ctx, {
+            action: result.created ? 'pms.config.created' : 'pms.config.replaced',
+            entityType: 'pms_config',
+            entityId: result.row.id,
+            propertyId: null,
+            diff: { pms_type: doc.pms_type, version: doc.version, checksum },
+          });
+        }
+        return { config: toConfigView(result.row), created: result.created };
+      });
+    },
+
+    /** Runs sample raw records through a config's pipeline; nothing is written. */
+    async preview(actor: Actor, input: PreviewInput) {
+      assertIntegrationAdmin(actor);
+      assertValidConfig(input.config, '/body/config');
+      let codes: Set<string> | undefined;
+      if (input.property_id) {
+        assertCanSeeProperty(actor, input.property_id);
+        codes = new Set(await roomTypeCodes(db, input.property_id));
+      }
+      const pipeline = compilePipeline(input.config);
+      const results = input.records.map((raw, index) => {
+        const outcome = pipeline.process(raw, { roomTypeCodes: codes });
+        return outcome.ok
+          ? { index, booking: outcome.booking, error: null }
+          : {
+              index,
+              booking: null,
+              error: {
+                stage: outcome.error.stage,
+                error_type: outcome.error.errorType,
+                field: outcome.error.field,
+                message: outcome.error.message,
+                external_id: outcome.externalId,
+              },
+            };
+      });
+      const mapped = results.filter((r) => r.booking !== null).length;
+      const warnings = codes
+        ? []
+        : ['room_type_known is not checked without a property_id; give one to check room type codes.'];
+      return { mapped, failed: results.length - mapped, results, warnings };
+    },
+  };
+}
+
+export type ConfigService = ReturnType<typeof createConfigService>;
+
+/**
+ * Loads the configs shipped in `dir` (one JSON per PMS type and version), inserting new ones and
+ * replacing shipped ones whose content changed. An uploaded config of the same type and version
+ * is left alone: it is an operator's fix. Returns what it did, per file.
+ */
+export async function loadShippedConfigs(
+  db: Db,
+  dir: string,
+): Promise<Array<{ file: string; outcome: 'created' | 'updated' | 'unchanged' | 'kept-upload' | 'invalid'; detail?: string }>> {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  const report = [];
+  for (const file of files) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
+      assertValidConfig(doc, '');
+    } catch (error) {
+      const detail =
+        error instanceof ValidationError
+          ? JSON.stringify((error.details as { errors: unknown }).errors)
+          : (error as Error).message;
+      report.push({ file, outcome: 'invalid' as const, detail });
+      continue;
+    }
+    const valid = doc as PmsConfigDocument;
+    const outcome = await db.transaction().execute(async (tx) => {
+      const result = await repo.upsertConfig(tx, valid, configChecksum(valid), 'shipped', null);
+      if (!result) return 'kept-upload' as const;
+      if (!result.changed) return 'unchanged' as const;
+      await recordAudit(tx, systemContext, {
+        action: result.created ? 'pms.config.created' : 'pms.config.replaced',
+        entityType: 'pms_config',
+        entityId: result.row.id,
+        propertyId: null,
+        diff: { pms_type: valid.pms_type, version: valid.version, checksum: result.row.checksum, origin: 'shipped' },
+      });
+      return result.created ? ('created' as const) : ('updated' as const);
+    });
+    report.push({ file, outcome });
+  }
+  return report;
+}

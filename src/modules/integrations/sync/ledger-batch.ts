@@ -1,0 +1,263 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Tx } from '../../../db/database.ts';
+import type { ReservationStatus } from '../../../db/schema.ts';
+import { buildEnvelope, type CloudEvent } from '../../events/outbox.ts';
+import type { ApplyImportedChanges, ImportedChange, StayUnits } from '../../inventory/inventory.contract.ts';
+import type { CanonicalBooking } from '../pipeline/canonical.ts';
+import type { HotelLookups } from './lookup.repository.ts';
+import * as upsert from './upsert.repository.ts';
+
+export interface BatchContext {
+  runId: string;
+  propertyId: string;
+  connectionId: string;
+  /** `pms:<pms_type>` */
+  source: string;
+  lookups: HotelLookups;
+  applyImportedChanges: ApplyImportedChanges;
+}
+
+export interface BatchOutcome {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Room type codes the hotel does not have, with how many bookings named each. */
+  unknownRoomTypes: Map<string, number>;
+  withoutRoomType: number;
+  overbookedNights: number;
+}
+
+/** Statuses that hold their nights; cancelled and no_show release them (DESIGN.md §5). */
+const HOLDS = (status: ReservationStatus) => status !== 'cancelled' && status !== 'no_show';
+const CODE_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ23456789';
+
+/**
+ * Imported bookings get 12-character confirmation codes (direct bookings have 10), derived from
+ * their identity, so the two never collide and a re-import keeps its code.
+ */
+export function importedConfirmationCode(propertyId: string, source: string, externalId: string): string {
+  const digest = createHash('sha256').update(`${propertyId}|${source}|${externalId}`).digest();
+  let code = '';
+  for (let i = 0; i < 12; i++) code += CODE_ALPHABET[digest[i]! % CODE_ALPHABET.length];
+  return code;
+}
+
+/** Keeps the newest version of each booking (by source_updated_at; the later one on a tie). */
+export function foldDuplicates(bookings: CanonicalBooking[]): CanonicalBooking[] {
+  const newest = new Map<string, CanonicalBooking>();
+  for (const booking of bookings) {
+    const seen = newest.get(booking.external_id);
+    if (!seen || (booking.source_updated_at ?? '') >= (seen.source_updated_at ?? '')) {
+      newest.set(booking.external_id, booking);
+    }
+  }
+  return [...newest.values()];
+}
+
+function contentHash(booking: CanonicalBooking, roomTypeId: string | null, roomId: string | null): string {
+  const { source_updated_at: _ignored, ...content } = booking;
+  return createHash('sha1').update(JSON.stringify([content, roomTypeId, roomId])).digest('base64url');
+}
+
+const stayOf = (roomTypeId: string | null, checkIn: string, checkOut: string, status: ReservationStatus): StayUnits[] =>
+  roomTypeId && HOLDS(status) ? [{ roomTypeId, checkIn, checkOut, units: 1 }] : [];
+
+const sameStays = (a: StayUnits[], b: StayUnits[]) =>
+  a.length === b.length &&
+  a.every((s, i) => s.roomTypeId === b[i]!.roomTypeId && s.checkIn === b[i]!.checkIn && s.checkOut === b[i]!.checkOut);
+
+interface Planned {
+  booking: CanonicalBooking;
+  existing: upsert.ExistingBooking | undefined;
+  reservationId: string;
+  guestId: string;
+  roomTypeId: string | null;
+  roomId: string | null;
+  hash: string;
+}
+
+/**
+ * Writes one batch of mapped bookings into the reservation ledger inside the caller's
+ * transaction: folds duplicates, locks what exists, decides created / updated / unchanged,
+ * writes guests, reservations, rooms and PMS details in bulk, adjusts the calendar through the
+ * inventory service and appends the reservation events.
+ */
+export async function writeBatch(tx: Tx, ctx: BatchContext, bookings: CanonicalBooking[]): Promise<BatchOutcome> {
+  const folded = foldDuplicates(bookings);
+  const outcome: BatchOutcome = {
+    created: 0,
+    updated: 0,
+    unchanged: bookings.length - folded.length,
+    unknownRoomTypes: new Map(),
+    withoutRoomType: 0,
+    overbookedNights: 0,
+  };
+  if (folded.length === 0) return outcome;
+  const existing = new Map(
+    (
+      await upsert.findExisting(
+        tx,
+        ctx.propertyId,
+        ctx.source,
+        folded.map((b) => b.external_id),
+      )
+    ).map((row) => [row.external_id, row]),
+  );
+
+  const writes: Planned[] = [];
+  const advanced: Array<{ id: string; source_updated_at: string }> = [];
+  for (const booking of folded) {
+    const code = booking.room_type_code;
+    const roomTypeId = code === null ? null : (ctx.lookups.roomTypeIds.get(code) ?? null);
+    if (code === null) outcome.withoutRoomType += 1;
+    else if (roomTypeId === null) outcome.unknownRoomTypes.set(code, (outcome.unknownRoomTypes.get(code) ?? 0) + 1);
+    const room = booking.room_number === null ? undefined : ctx.lookups.rooms.get(booking.room_number);
+    const roomId = room && room.roomTypeId === roomTypeId ? room.id : null;
+    const hash = contentHash(booking, roomTypeId, roomId);
+    const before = existing.get(booking.external_id);
+    if (before) {
+      const incoming = booking.source_updated_at;
+      const stored = before.source_updated_at?.toISOString() ?? null;
+      const stale = incoming !== null && stored !== null && incoming <= stored;
+      if (stale || before.content_hash === hash) {
+        outcome.unchanged += 1;
+        if (!stale && incoming !== null) advanced.push({ id: before.id, source_updated_at: incoming });
+        continue;
+      }
+    }
+    writes.push({
+      booking,
+      existing: before,
+      reservationId: before?.id ?? randomUUID(),
+      guestId: before?.guest_id ?? randomUUID(),
+      roomTypeId,
+      roomId,
+      hash,
+    });
+  }
+
+  await upsert.insertGuests(
+    tx,
+    ctx.propertyId,
+    writes.filter((w) => !w.existing?.guest_id).map((w) => ({ id: w.guestId, ...w.booking.guest })),
+  );
+  await upsert.updateGuests(
+    tx,
+    writes.filter((w) => w.existing?.guest_id).map((w) => ({ id: w.guestId, ...w.booking.guest })),
+  );
+  const returned = await upsert.upsertReservations(
+    tx,
+    ctx.propertyId,
+    ctx.source,
+    writes.map((w) => ({
+      id: w.reservationId,
+      confirmation_code: importedConfirmationCode(ctx.propertyId, ctx.source, w.booking.external_id),
+      external_id: w.booking.external_id,
+      status: w.booking.status,
+      check_in: w.booking.check_in,
+      check_out: w.booking.check_out,
+      guest_id: w.guestId,
+      total_amount: w.booking.total_amount ?? '0',
+      currency: w.booking.currency ?? ctx.lookups.currency,
+      notes: w.booking.notes,
+      source_updated_at: w.booking.source_updated_at,
+    })),
+  );
+  const written = new Map(returned.map((r) => [r.external_id, r]));
+  // A row the upsert's WHERE kept (a newer version is stored) changed nothing.
+  const applied = writes.filter((w) => written.has(w.booking.external_id));
+  outcome.unchanged += writes.length - applied.length;
+  for (const w of applied) {
+    w.reservationId = written.get(w.booking.external_id)!.id;
+    if (written.get(w.booking.external_id)!.inserted) outcome.created += 1;
+    else outcome.updated += 1;
+  }
+
+  await upsert.replaceRooms(
+    tx,
+    ctx.propertyId,
+    applied.filter((w) => w.existing).map((w) => w.reservationId),
+    applied
+      .filter((w) => w.roomTypeId !== null)
+      .map((w) => ({
+        reservation_id: w.reservationId,
+        room_type_id: w.roomTypeId!,
+        room_id: w.roomId,
+        adults: w.booking.adults ?? 1,
+        children: w.booking.children ?? 0,
+        amount: w.booking.total_amount ?? '0',
+      })),
+  );
+  await upsert.upsertPmsBookings(
+    tx,
+    ctx.propertyId,
+    ctx.connectionId,
+    ctx.runId,
+    applied.map((w) => ({
+      reservation_id: w.reservationId,
+      room_type_code: w.booking.room_type_code,
+      room_number: w.booking.room_number,
+      adults: w.booking.adults,
+      children: w.booking.children,
+      content_hash: w.hash,
+    })),
+  );
+  await upsert.advanceSourceUpdatedAt(tx, advanced);
+
+  const changes: ImportedChange[] = [];
+  for (const w of applied) {
+    const before = w.existing;
+    const release = before ? stayOf(before.room_type_id, before.check_in, before.check_out, before.status) : [];
+    const take = stayOf(w.roomTypeId, w.booking.check_in, w.booking.check_out, w.booking.status);
+    if (!sameStays(release, take)) changes.push({ reservationId: w.reservationId, release, take });
+  }
+  if (changes.length > 0) {
+    const result = await ctx.applyImportedChanges(tx, {
+      propertyId: ctx.propertyId,
+      changes,
+      reason: 'pms.import',
+      actorId: null,
+    });
+    outcome.overbookedNights = result.overbooked.length;
+  }
+
+  await upsert.insertEvents(tx, applied.map((w) => reservationEvent(ctx, w)));
+  return outcome;
+}
+
+function reservationEvent(ctx: BatchContext, w: Planned): CloudEvent {
+  const before = w.existing;
+  const type = !before
+    ? 'pms.reservation.created'
+    : w.booking.status === 'cancelled' && before.status !== 'cancelled'
+      ? 'pms.reservation.cancelled'
+      : 'pms.reservation.modified';
+  return buildEnvelope(type, ctx.propertyId, {
+    reservation: {
+      id: w.reservationId,
+      property_id: ctx.propertyId,
+      confirmation_code:
+        before?.confirmation_code ?? importedConfirmationCode(ctx.propertyId, ctx.source, w.booking.external_id),
+      status: w.booking.status,
+      check_in: w.booking.check_in,
+      check_out: w.booking.check_out,
+      room_type_id: w.roomTypeId,
+      source: ctx.source,
+      external_id: w.booking.external_id,
+      total_amount: w.booking.total_amount ?? '0',
+      currency: w.booking.currency ?? ctx.lookups.currency,
+    },
+    change: !before ? 'created' : type === 'pms.reservation.cancelled' ? 'cancelled' : 'modified',
+    ...(before
+      ? {
+          previous: {
+            status: before.status,
+            check_in: before.check_in,
+            check_out: before.check_out,
+            room_type_id: before.room_type_id,
+          },
+        }
+      : {}),
+    sync_run_id: ctx.runId,
+  });
+}

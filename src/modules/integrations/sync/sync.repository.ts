@@ -1,0 +1,249 @@
+import { sql } from 'kysely';
+import type { Db, Tx } from '../../../db/database.ts';
+import type { SyncRunStatus } from '../../../db/schema.ts';
+
+export interface RunRow {
+  id: string;
+  property_id: string;
+  connection_id: string;
+  config_id: string;
+  trigger: 'schedule' | 'manual' | 'replay';
+  status: SyncRunStatus;
+  queued_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  pages: number;
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+  cursor_before: string | null;
+  cursor_after: string | null;
+  schema_drift: { new_fields: string[]; vanished_fields: string[] } | null;
+  warnings: Record<string, unknown> | null;
+  timings: Record<string, number> | null;
+  error: string | null;
+  requested_by: string | null;
+  sort_key: string;
+}
+
+const SORT_KEY = sql<string>`to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as('sort_key');
+const runColumns = [
+  'id',
+  'property_id',
+  'connection_id',
+  'config_id',
+  'trigger',
+  'status',
+  'queued_at',
+  'started_at',
+  'finished_at',
+  'pages',
+  'fetched',
+  'created',
+  'updated',
+  'unchanged',
+  'quarantined',
+  'cursor_before',
+  'cursor_after',
+  'schema_drift',
+  'warnings',
+  'timings',
+  'error',
+  'requested_by',
+] as const;
+
+export function getRun(db: Db | Tx, id: string): Promise<RunRow | undefined> {
+  return db.selectFrom('sync_run').select([...runColumns, SORT_KEY]).where('id', '=', id).executeTakeFirst() as Promise<
+    RunRow | undefined
+  >;
+}
+
+/**
+ * Queues a run for a hotel, or returns the one already queued or running (the partial unique
+ * index allows one): two requests for the same hotel join one run.
+ */
+export async function queueRun(
+  db: Db | Tx,
+  input: {
+    property_id: string;
+    connection_id: string;
+    config_id: string;
+    trigger: RunRow['trigger'];
+    requested_by: string | null;
+    cursor_before: string | null;
+  },
+): Promise<{ run: RunRow; joined: boolean }> {
+  for (;;) {
+    const inserted = await db
+      .insertInto('sync_run')
+      .values(input)
+      .onConflict((oc) => oc.column('connection_id').where('status', 'in', ['queued', 'running']).doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return { run: (await getRun(db, inserted.id))!, joined: false };
+    const active = (await db
+      .selectFrom('sync_run')
+      .select([...runColumns, SORT_KEY])
+      .where('connection_id', '=', input.connection_id)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst()) as RunRow | undefined;
+    // The active run may have finished in between: then queue again.
+    if (active) return { run: active, joined: true };
+  }
+}
+
+/** Takes a queued run for this process; undefined when another one took it first. */
+export function claimRun(db: Db, id: string): Promise<RunRow | undefined> {
+  return db
+    .updateTable('sync_run')
+    .set({ status: 'running', started_at: new Date(), heartbeat_at: new Date() })
+    .where('id', '=', id)
+    .where('status', '=', 'queued')
+    .returning([...runColumns, SORT_KEY])
+    .executeTakeFirst() as Promise<RunRow | undefined>;
+}
+
+/** Queued runs nobody is working on (oldest first), skipping those another worker is claiming. */
+export async function queuedRunIds(db: Db, limit: number, olderThanSeconds: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('sync_run')
+    .select('id')
+    .where('status', '=', 'queued')
+    .where('queued_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`)
+    .orderBy('queued_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export interface Progress {
+  pages: number;
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+}
+
+export async function addProgress(tx: Tx, id: string, delta: Progress): Promise<void> {
+  await tx
+    .updateTable('sync_run')
+    .set((eb) => ({
+      pages: eb('pages', '+', delta.pages),
+      fetched: eb('fetched', '+', delta.fetched),
+      created: eb('created', '+', delta.created),
+      updated: eb('updated', '+', delta.updated),
+      unchanged: eb('unchanged', '+', delta.unchanged),
+      quarantined: eb('quarantined', '+', delta.quarantined),
+      heartbeat_at: new Date(),
+    }))
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function finishRun(
+  tx: Tx,
+  id: string,
+  outcome: {
+    status: 'succeeded' | 'partial' | 'failed';
+    cursor_after: string | null;
+    schema_drift: RunRow['schema_drift'];
+    warnings: RunRow['warnings'];
+    timings: RunRow['timings'];
+    error: string | null;
+  },
+): Promise<RunRow> {
+  return (await tx
+    .updateTable('sync_run')
+    .set({
+      ...outcome,
+      schema_drift: outcome.schema_drift === null ? null : JSON.stringify(outcome.schema_drift),
+      warnings: outcome.warnings === null ? null : JSON.stringify(outcome.warnings),
+      timings: outcome.timings === null ? null : JSON.stringify(outcome.timings),
+      finished_at: new Date(),
+    })
+    .where('id', '=', id)
+    .returning([...runColumns, SORT_KEY])
+    .executeTakeFirstOrThrow()) as RunRow;
+}
+
+/** Runs whose worker stopped sending heartbeats (a crash) are failed, so the hotel can sync again. */
+export async function failAbandonedRuns(db: Db, silentSeconds: number): Promise<string[]> {
+  const rows = await db
+    .updateTable('sync_run')
+    .set({ status: 'failed', finished_at: new Date(), error: 'abandoned: its worker stopped (no heartbeat)' })
+    .where('status', '=', 'running')
+    .where('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${silentSeconds})`)
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+export async function recordLastRun(
+  tx: Tx,
+  connectionId: string,
+  run: { id: string; status: string },
+  cursor: string | null | undefined,
+): Promise<void> {
+  await tx
+    .updateTable('pms_connection')
+    .set((eb) => ({
+      last_run_id: run.id,
+      last_run_status: run.status,
+      last_run_at: new Date(),
+      next_run_at: sql<Date>`now() + make_interval(secs => ${eb.ref('schedule_seconds')})`,
+      ...(cursor !== undefined ? { cursor } : {}),
+    }))
+    .where('id', '=', connectionId)
+    .execute();
+}
+
+/** Enabled connections whose next run is due and that have no active run. */
+export async function dueConnections(db: Db, limit: number) {
+  return db
+    .selectFrom('pms_connection as c')
+    .select(['c.id', 'c.property_id', 'c.config_id', 'c.cursor'])
+    .where('c.enabled', '=', true)
+    .where('c.next_run_at', '<=', new Date())
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('sync_run as r')
+            .select('r.id')
+            .whereRef('r.connection_id', '=', 'c.id')
+            .where('r.status', 'in', ['queued', 'running']),
+        ),
+      ),
+    )
+    .orderBy('c.next_run_at')
+    .limit(limit)
+    .execute();
+}
+
+export interface RunFilter {
+  propertyIds: string[] | null;
+  propertyId?: string;
+  status?: SyncRunStatus;
+  before?: { sortKey: string; id: string };
+  limit: number;
+}
+
+/** Newest first. */
+export function listRuns(db: Db, filter: RunFilter): Promise<RunRow[]> {
+  let query = db.selectFrom('sync_run').select([...runColumns, SORT_KEY]);
+  if (filter.propertyIds !== null) {
+    if (filter.propertyIds.length === 0) return Promise.resolve([]);
+    query = query.where('property_id', 'in', filter.propertyIds);
+  }
+  if (filter.propertyId) query = query.where('property_id', '=', filter.propertyId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.before) {
+    const { sortKey, id } = filter.before;
+    query = query.where(sql<boolean>`(queued_at, id) < (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`);
+  }
+  return query.orderBy('queued_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute() as Promise<
+    RunRow[]
+  >;
+}
