@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerDemoCommand } from '../modules/demo/demo.command.ts';
 import { registerInventoryCommands } from '../modules/inventory/inventory.command.ts';
 import type { AppConfig } from './config.ts';
 
@@ -8,4 +9,5 @@ import type { AppConfig } from './config.ts';
  */
 export function registerCommands(program: Command, config: () => AppConfig): void {
   registerInventoryCommands(program, config);
+  registerDemoCommand(program, config);
 }

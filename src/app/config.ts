@@ -20,6 +20,8 @@ export interface AppConfig {
   allowedHosts: string[];
   lockPolicy: LockPolicy;
   lockTimeoutMs: number;
+  /** Most bookings of one property decided in one transaction (1 = one booking per transaction). */
+  bookingBatchMax: number;
   loginRateLimitPerMinute: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -130,6 +132,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     allowedHosts: listSetting(env.ALLOWED_HOSTS),
     lockPolicy,
     lockTimeoutMs: intSetting(env, 'LOCK_TIMEOUT_MS', 5000, 10, 600000, problems),
+    bookingBatchMax: intSetting(env, 'BOOKING_BATCH_MAX', 128, 1, 1000, problems),
     loginRateLimitPerMinute: intSetting(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 100000, problems),
     accessTokenTtlSeconds: intSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400, problems),
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),

@@ -3,6 +3,7 @@ import { auditRoutes } from '../modules/audit/audit.routes.ts';
 import { authRoutes } from '../modules/auth/auth.routes.ts';
 import { eventsRoutes } from '../modules/events/events.routes.ts';
 import { webhookRoutes } from '../modules/events/webhooks/webhook.routes.ts';
+import { integrationsPlugin } from '../modules/integrations/integrations.plugin.ts';
 import { inventoryRoutes } from '../modules/inventory/inventory.routes.ts';
 import { opsRoutes } from '../modules/ops/ops.routes.ts';
 import { propertyRoutes } from '../modules/properties/property.routes.ts';
@@ -25,6 +26,7 @@ export async function moduleRoutes(app: FastifyInstance): Promise<void> {
   await app.register(ratesRoutes);
   await app.register(inventoryRoutes);
   await app.register(reservationRoutes);
+  await app.register(integrationsPlugin);
   await app.register(auditRoutes);
   await app.register(webRoutes);
   await app.register(eventsRoutes);

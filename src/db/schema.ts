@@ -361,6 +361,7 @@ export interface SyncRunTable {
   timings: Json<Record<string, number> | null> | null;
   error: string | null;
   requested_by: string | null;
+  replay_filter: Json<{ sync_run_id?: string; error_ids?: string[] } | null> | null;
 }
 
 export interface IngestionErrorTable {

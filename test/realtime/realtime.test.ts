@@ -90,6 +90,17 @@ describe('realtime feeds across two app instances (LISTEN/NOTIFY fan-out)', () =
     ]);
   });
 
+  it('streams an event too large for a notification payload by loading it from the outbox', async () => {
+    const client = await subscribed(appB, '/ws/inventory/', hotel);
+    const large = await commitEvent(ctx.db, 'pms.inventory.updated', hotel, { note: 'x'.repeat(20_000) });
+    const small = await commitEvent(ctx.db, 'pms.inventory.updated', hotel, { nights: [] });
+    await client.next((f) => f.type === 'event' && f.event.id === small.id);
+    expect(client.events()).toEqual([
+      { type: 'event', seq: 1, event: large },
+      { type: 'event', seq: 2, event: small },
+    ]);
+  });
+
   it('authenticates with a first {"type":"auth"} message', async () => {
     const client = await open(appB, '/ws/inventory/');
     client.send({ type: 'auth', token: staffToken });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -5,6 +6,7 @@ import { createLogger } from '../../src/app/logger.ts';
 import { resolveSecretsKey } from '../../src/app/secrets.ts';
 import { startRelay } from '../../src/modules/events/relay/relay.ts';
 import { createWebhookSink } from '../../src/modules/events/sinks/webhook.sink.ts';
+import { startSimulator } from '../../src/modules/integrations/simulator/server.ts';
 import { ensureAdminBuild } from '../../src/modules/web/web.build.ts';
 import { call, createTestContext, type TestContext } from '../helpers/context.ts';
 import { startHookServer } from '../helpers/events.ts';
@@ -384,6 +386,182 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
       await relay.stop();
       await endpoint.close();
     }
+  });
+
+  it('refuses a bad config upload and shows each problem by JSON pointer', async () => {
+    const { context, page } = await newPage(browser);
+    await signIn(page, baseUrl, admin.email, admin.password);
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    await page.getByRole('tab', { name: 'PMS configs' }).click();
+    await page.getByRole('cell', { name: 'acme', exact: true }).first().waitFor();
+
+    const before = await call(t.app, 'GET', '/api/integrations/pms/configs/', { token: admin.token });
+    const config = JSON.parse(
+      readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'),
+    );
+    delete config.version;
+    config.source.records = '$.data[*';
+    config.status_mappings.BOOKED = 'booked';
+    config.field_mappings.check_in.transform = 'parse_dat';
+    await page.getByLabel('Config JSON').fill(JSON.stringify(config, null, 2));
+    await page.getByRole('button', { name: 'Upload config' }).click();
+
+    const errors = page.getByTestId('config-errors');
+    await errors.waitFor();
+    const rows = await errors.locator('tbody tr').allTextContents();
+    expect(rows).toHaveLength(4);
+    for (const [pointer, message] of [
+      ['/version', 'is required'],
+      ['/source/records', 'is not a usable JSONPath'],
+      ['/status_mappings/BOOKED', 'is not a canonical status'],
+      ['/field_mappings/check_in/transform', 'unknown transform "parse_dat"'],
+    ]) {
+      expect(
+        rows.some((row) => row.startsWith(pointer!) && row.includes(message!)),
+        `${pointer} ${message}`,
+      ).toBe(true);
+    }
+    await screenshot(page, 'integrations-config-errors');
+
+    // Preview: the shipped config against pasted raw records, one good and one with a bad date.
+    await page
+      .getByRole('row', { name: /acme 2\.1/ })
+      .getByRole('button', { name: 'Open in editor' })
+      .click();
+    await page.getByText('Loaded acme 2.1 into the editor.').waitFor();
+    const pages = JSON.parse(
+      readFileSync(new URL('../../pms-configs/fixtures/acme-2.1/pages.json', import.meta.url), 'utf8'),
+    );
+    const good = pages[0].data[0];
+    const bad = { ...good, id: 'bad-1', arrival: '2026-02-30' };
+    await page.getByLabel('Raw records (JSON array)').fill(JSON.stringify([good, bad]));
+    await page.getByRole('button', { name: 'Preview mapping' }).click();
+    const preview = page.getByTestId('preview-result');
+    await preview.waitFor();
+    expect(await preview.textContent()).toContain('1 mapped');
+    expect(await preview.textContent()).toContain('1 failed');
+    expect(await preview.textContent()).toContain('PMSMappingError');
+    expect(await preview.textContent()).toContain('"external_id": "100000"');
+    const after = await call(t.app, 'GET', '/api/integrations/pms/configs/', { token: admin.token });
+    expect(after.body.results.map((c: { checksum: string }) => c.checksum)).toEqual(
+      before.body.results.map((c: { checksum: string }) => c.checksum),
+    );
+    await context.close();
+  });
+
+  it('connects a hotel to a PMS, syncs now with progress, and shows runs and quarantined records', async () => {
+    const simulator = await startSimulator({
+      host: '127.0.0.1',
+      port: 0,
+      dialects: ['acme'],
+      bookings: 40,
+      badRatio: 0.1,
+      seed: 'admin-browser-test',
+    });
+    const { context, page } = await newPage(browser);
+    try {
+      await signIn(page, baseUrl, admin.email, admin.password);
+      await page.getByLabel('Property').selectOption(hotel.propertyId);
+      await page.getByRole('link', { name: 'Integrations' }).click();
+      await page.getByLabel('PMS config').selectOption('acme@2.1');
+      await page.getByLabel('Base URL').fill(simulator.url);
+      await page.getByLabel('Hotel id at the PMS').fill('BER');
+      await page.getByLabel('Secret 1 value').fill(simulator.credentials.acme);
+      await page.getByRole('button', { name: 'Save connection' }).click();
+      await page.getByText('Next scheduled run').waitFor();
+
+      await page.getByRole('button', { name: 'Sync now' }).click();
+      const progress = page.getByTestId('sync-progress');
+      await progress
+        .getByTestId('run-status')
+        .filter({ hasText: /^(succeeded|partial)$/ })
+        .waitFor();
+      await screenshot(page, 'integrations-sync');
+
+      const runs = await call(
+        t.app,
+        'GET',
+        `/api/integrations/pms/sync-runs/?property_id=${hotel.propertyId}`,
+        {
+          token: admin.token,
+        },
+      );
+      const run = runs.body.results[0];
+      expect(run.fetched).toBe(40);
+      expect(run.quarantined).toBeGreaterThan(0);
+      expect(run.status).toBe('partial');
+      expect(await progress.textContent()).toContain(`Quarantined${run.quarantined}`);
+
+      await page.getByRole('tab', { name: 'Sync runs' }).click();
+      await page.getByTestId('run-row').first().waitFor();
+      await page
+        .getByRole('button', { name: `Show the ${run.quarantined} quarantined records of this run` })
+        .click();
+      const records = page.getByTestId('quarantined-record');
+      await records.first().waitFor();
+      expect(await records.count()).toBe(run.quarantined);
+      await records.first().getByText('Raw payload').click();
+      expect(await records.first().locator('pre').textContent()).toContain('"id"');
+      await screenshot(page, 'integrations-quarantine');
+    } finally {
+      await context.close();
+      await simulator.close();
+    }
+  });
+
+  it('labels every control on every screen and keeps the page within a tablet screen', async () => {
+    const { context, page } = await newPage(browser, { width: 820, height: 1180 });
+    await signIn(page, baseUrl, admin.email, admin.password);
+    await page.getByLabel('Property').selectOption(hotel.propertyId);
+    const screens: Array<[string, string]> = [
+      ['inventory', `inv-DBL-${isoDay(1)}`],
+      ['reservations', 'live-status'],
+      ['reservations/new', 'availability'],
+      ['rates', `rate-BAR-DBL-${isoDay(1)}`],
+      ['properties', ''],
+      ['users', ''],
+      ['integrations', ''],
+      ['webhooks', ''],
+    ];
+    for (const [screen, testId] of screens) {
+      await page.goto(`${baseUrl}/admin/${screen}`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      if (testId) await page.getByTestId(testId).first().waitFor();
+      const problems = await page.evaluate(() => {
+        const found: string[] = [];
+        for (const control of document.querySelectorAll('input, select, textarea')) {
+          const element = control as HTMLInputElement;
+          if (element.type === 'hidden') continue;
+          if (element.labels?.length || element.getAttribute('aria-label')) continue;
+          found.push(`unlabelled ${element.tagName.toLowerCase()} ${element.id}`);
+        }
+        for (const button of document.querySelectorAll('button')) {
+          if (!(button.textContent?.trim() || button.getAttribute('aria-label')))
+            found.push('a button without a name');
+        }
+        // The page itself never scrolls sideways on a tablet; wide grids scroll inside their frame.
+        if (document.documentElement.scrollWidth > window.innerWidth) {
+          found.push(
+            `page is ${document.documentElement.scrollWidth}px wide on a ${window.innerWidth}px screen`,
+          );
+        }
+        return found;
+      });
+      expect(problems, `${screen}: ${problems.join('; ')}`).toEqual([]);
+    }
+    await page.goto(`${baseUrl}/admin/inventory`);
+    await page.getByTestId(`inv-DBL-${isoDay(1)}`).waitFor();
+    await screenshot(page, 'tablet-inventory');
+
+    // The calendar works from the keyboard: focus a night, Enter selects it, Shift+Enter extends.
+    await page.getByTestId(`inv-STE-${isoDay(6)}`).focus();
+    await page.keyboard.press('Enter');
+    await page.getByTestId(`inv-STE-${isoDay(8)}`).focus();
+    await page.keyboard.press('Shift+Enter');
+    expect(await page.getByTestId(`inv-STE-${isoDay(7)}`).getAttribute('aria-pressed')).toBe('true');
+    expect(await page.getByLabel('First night').inputValue()).toBe(isoDay(6));
+    expect(await page.getByLabel('Last night').inputValue()).toBe(isoDay(8));
+    await context.close();
   });
 
   it('does not show admin-only screens to a STAFF user', async () => {

@@ -65,7 +65,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       warnings jsonb,
       timings jsonb,
       error text,
-      requested_by uuid
+      requested_by uuid,
+      -- A replay's selection of quarantined records: {sync_run_id?, error_ids?}.
+      replay_filter jsonb
     );
     -- At most one queued or running run per hotel: a second request joins the first.
     CREATE UNIQUE INDEX sync_run_active_idx ON sync_run (connection_id) WHERE status IN ('queued', 'running');

@@ -3,6 +3,7 @@ import type { WorkerStarter } from '../../app/workers.ts';
 import { loadRelaySettings } from './events.config.ts';
 import { startRelay } from './relay/relay.ts';
 import { registerSink } from './relay/sequencer.repository.ts';
+import { createKafkaProducer, createKafkaSink } from './sinks/kafka.sink.ts';
 import { createNatsSink } from './sinks/nats.sink.ts';
 import type { EventSink } from './sinks/sink.ts';
 import { createWebhookSink } from './sinks/webhook.sink.ts';
@@ -29,6 +30,20 @@ export const startEventRelay: WorkerStarter = async ({ config, db, logger, datab
         // A publish must finish well inside the lease, or another worker could take the lane.
         publishTimeoutMs: Math.min(5_000, Math.floor(settings.leaseMs / 3)),
         logger,
+      }),
+    );
+  }
+  if (config.kafkaBrokers.length > 0) {
+    await registerSink(db, 'kafka');
+    const sendTimeoutMs = Math.floor(settings.leaseMs / 3);
+    sinks.push(
+      createKafkaSink({
+        producer: createKafkaProducer(
+          config.kafkaBrokers,
+          Math.min(5_000, Math.floor(sendTimeoutMs / 5)),
+          logger,
+        ),
+        sendTimeoutMs,
       }),
     );
   }

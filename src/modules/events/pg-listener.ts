@@ -5,12 +5,13 @@ export const OUTBOX_CHANNEL = 'pms_outbox';
 /** Notified by the sequencer when lanes have new events, so idle relay workers wake up. */
 export const LANES_CHANNEL = 'pms_lanes';
 
-/** What the outbox trigger sends: enough to route the event; listeners load the envelope. */
+/** What the outbox trigger sends: enough to route the event, and the envelope when it fits. */
 export interface OutboxNotice {
   seq: number;
   id: string;
   property_id: string | null;
   type: string;
+  envelope?: Record<string, unknown>;
 }
 
 export function parseOutboxNotice(payload: string): OutboxNotice | undefined {
@@ -19,7 +20,14 @@ export function parseOutboxNotice(payload: string): OutboxNotice | undefined {
     if (typeof value.seq !== 'number' || typeof value.id !== 'string' || typeof value.type !== 'string') {
       return undefined;
     }
-    return { seq: value.seq, id: value.id, property_id: value.property_id ?? null, type: value.type };
+    const envelope = typeof value.envelope === 'object' && value.envelope !== null ? value.envelope : undefined;
+    return {
+      seq: value.seq,
+      id: value.id,
+      property_id: value.property_id ?? null,
+      type: value.type,
+      ...(envelope && { envelope }),
+    };
   } catch {
     return undefined;
   }

@@ -16,7 +16,9 @@ function parseDays(value: string): number {
 export function registerInventoryCommands(program: Command, config: () => AppConfig): void {
   program
     .command('bootstrap-inventory')
-    .description("Create the missing calendar nights of every room type, from each hotel's today on (idempotent)")
+    .description(
+      "Create the missing calendar nights of every room type, from each hotel's today on (idempotent)",
+    )
     .option('--days <days>', 'how many nights to load', parseDays, 365)
     .action(async (options: { days: number }) => {
       const database = await openDatabase(config(), { log: () => {} });

@@ -1,4 +1,5 @@
 import type { InventoryNight, LedgerField } from '../../db/schema.ts';
+import type { LockedNightRow } from './inventory.repository.ts';
 import type { StayUnits } from './inventory.contract.ts';
 import { nightsOf } from './inventory.dates.ts';
 import { type BlockedNight, InventoryConflictError } from './inventory.errors.ts';
@@ -89,13 +90,13 @@ function unitsByNight(stays: StayUnits[] | undefined, into: Map<string, number>,
  * change appends ledger entries, so the ledger always sums to the calendar.
  */
 export class LockedNights {
-  private readonly rows = new Map<string, InventoryNight>();
+  private readonly rows = new Map<string, LockedNightRow>();
   private readonly before = new Map<string, Counts>();
   readonly ledger: LedgerEntry[] = [];
 
   constructor(
     readonly propertyId: string,
-    locked: InventoryNight[],
+    locked: LockedNightRow[],
   ) {
     for (const row of locked) {
       const key = nightKey(row.room_type_id, row.date);
@@ -104,7 +105,7 @@ export class LockedNights {
     }
   }
 
-  get(roomTypeId: string, date: string): InventoryNight | undefined {
+  get(roomTypeId: string, date: string): LockedNightRow | undefined {
     return this.rows.get(nightKey(roomTypeId, date));
   }
 
@@ -230,8 +231,8 @@ export class LockedNights {
   }
 
   /** Nights whose counts differ from what was locked: the rows to write back. */
-  changedNights(): InventoryNight[] {
-    const changed: InventoryNight[] = [];
+  changedNights(): LockedNightRow[] {
+    const changed: LockedNightRow[] = [];
     for (const [key, row] of this.rows) {
       const before = this.before.get(key)!;
       if (COUNT_FIELDS.some((field) => fieldValue(row, field) !== fieldValue(before, field))) {
@@ -242,7 +243,7 @@ export class LockedNights {
   }
 
   /** Nights whose overbooked count grew in this transaction (they raise pms.inventory.overbooked). */
-  newlyOverbooked(): InventoryNight[] {
+  newlyOverbooked(): LockedNightRow[] {
     return this.changedNights().filter(
       (row) => row.overbooked_units > this.before.get(nightKey(row.room_type_id, row.date))!.overbooked_units,
     );

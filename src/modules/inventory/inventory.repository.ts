@@ -99,27 +99,33 @@ export async function createMissingNights(
   return result.rows;
 }
 
+/** A locked calendar row with its physical address, valid while this transaction holds the lock. */
+export type LockedNightRow = InventoryNight & { ctid: string };
+
 /**
  * The locking core (invariant 1): one statement locks every night a write touches. ORDER BY runs
  * below the row locking, so rows are locked in (room_type_id, date) order and two writers can
- * never deadlock on the calendar. NOWAIT fails at once (55P03) instead of queueing.
+ * never deadlock on the calendar. The ranges drive the join, so each is one primary-key range
+ * scan whatever the size of the table. NOWAIT fails at once (55P03) instead of queueing.
  */
-export function lockNights(tx: Tx, propertyId: string, ranges: NightRange[], nowait: boolean) {
-  if (ranges.length === 0) return Promise.resolve([] as InventoryNight[]);
+export async function lockNights(
+  tx: Tx,
+  propertyId: string,
+  ranges: NightRange[],
+  nowait: boolean,
+): Promise<LockedNightRow[]> {
+  if (ranges.length === 0) return [];
   const { ids, starts, ends } = rangeArrays(ranges);
-  const query = tx
-    .selectFrom('inventory_calendar as c')
-    .selectAll()
-    .where('c.property_id', '=', propertyId)
-    .where(
-      sql<boolean>`EXISTS (
-        SELECT 1 FROM unnest(${ids}::uuid[], ${starts}::date[], ${ends}::date[]) AS r(room_type_id, start_date, end_date)
-        WHERE c.room_type_id = r.room_type_id AND c.date >= r.start_date AND c.date < r.end_date)`,
-    )
-    .orderBy('c.room_type_id')
-    .orderBy('c.date')
-    .forUpdate();
-  return (nowait ? query.noWait() : query).execute();
+  const result = await sql<LockedNightRow>`
+    SELECT c.*, c.ctid::text AS ctid
+    FROM unnest(${ids}::uuid[], ${starts}::date[], ${ends}::date[]) AS r(room_type_id, start_date, end_date)
+    JOIN inventory_calendar c
+      ON c.room_type_id = r.room_type_id AND c.date >= r.start_date AND c.date < r.end_date
+    WHERE c.property_id = ${propertyId}
+    ORDER BY c.room_type_id, c.date
+    FOR UPDATE OF c ${sql.raw(nowait ? 'NOWAIT' : '')}
+  `.execute(tx);
+  return result.rows;
 }
 
 /** Bounds every lock wait of the transaction, so a stuck writer cannot queue requests forever. */
@@ -130,16 +136,17 @@ export async function setLockTimeout(tx: Tx, milliseconds: number): Promise<void
 /**
  * Writes back the locked nights, their ledger rows and the outbox events in one statement, so the
  * rows stay locked for as few round trips as possible. Setting absolute counts is safe: this
- * transaction holds the rows' locks.
+ * transaction holds the rows' locks. Rows are found by the address the lock returned (a TID scan
+ * per night, whatever the table size), checked against their key.
  */
 export async function writeNightChanges(
   tx: Tx,
-  nights: InventoryNight[],
+  nights: LockedNightRow[],
   ledger: LedgerEntry[],
   events: CloudEvent[],
 ): Promise<void> {
   if (nights.length === 0 && ledger.length === 0 && events.length === 0) return;
-  await sql`
+  const result = await sql<{ updated: number }>`
     WITH night_update AS (
       UPDATE inventory_calendar AS c SET
         total_units = v.total_units,
@@ -151,14 +158,16 @@ export async function writeNightChanges(
         stop_sell = v.stop_sell,
         updated_at = now()
       FROM unnest(
+        ${nights.map((n) => n.ctid)}::tid[],
         ${nights.map((n) => n.room_type_id)}::uuid[], ${nights.map((n) => n.date)}::date[],
         ${nights.map((n) => n.total_units)}::int[], ${nights.map((n) => n.booked_units)}::int[],
         ${nights.map((n) => n.held_units)}::int[], ${nights.map((n) => n.out_of_order_units)}::int[],
         ${nights.map((n) => n.overbooking_limit)}::int[], ${nights.map((n) => n.overbooked_units)}::int[],
         ${nights.map((n) => n.stop_sell)}::boolean[]
-      ) AS v(room_type_id, date, total_units, booked_units, held_units, out_of_order_units,
+      ) AS v(tid, room_type_id, date, total_units, booked_units, held_units, out_of_order_units,
              overbooking_limit, overbooked_units, stop_sell)
-      WHERE c.room_type_id = v.room_type_id AND c.date = v.date
+      WHERE c.ctid = v.tid AND c.room_type_id = v.room_type_id AND c.date = v.date
+      RETURNING 1
     ),
     ledger_insert AS (
       INSERT INTO inventory_ledger
@@ -170,13 +179,21 @@ export async function writeNightChanges(
         ${ledger.map((e) => e.reservationId ?? null)}::uuid[], ${ledger.map((e) => e.holdId ?? null)}::uuid[],
         ${ledger.map((e) => e.actorId)}::uuid[]
       )
+    ),
+    outbox_insert AS (
+      INSERT INTO outbox_event (id, property_id, type, envelope)
+      SELECT * FROM unnest(
+        ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::uuid[],
+        ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e))}::jsonb[]
+      )
     )
-    INSERT INTO outbox_event (id, property_id, type, envelope)
-    SELECT * FROM unnest(
-      ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::uuid[],
-      ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e))}::jsonb[]
-    )
+    SELECT count(*)::int AS updated FROM night_update
   `.execute(tx);
+  // The rows are locked by this transaction, so their addresses cannot have moved; a mismatch
+  // would mean a bug, and the transaction must not commit half a change.
+  if (result.rows[0]?.updated !== nights.length) {
+    throw new Error(`Inventory write matched ${result.rows[0]?.updated} of ${nights.length} locked nights.`);
+  }
 }
 
 /** Several outbox events in one round trip, in order (the relay publishes by sequence). */
@@ -231,7 +248,11 @@ export async function readStayNights(
       coalesce(c.overbooked_units, 0) AS overbooked_units, coalesce(c.stop_sell, false) AS stop_sell
     FROM room_type rt
     CROSS JOIN generate_series(${checkIn}::timestamp, ${checkOut}::timestamp - interval '1 day', interval '1 day') AS d
-    LEFT JOIN inventory_calendar c ON c.room_type_id = rt.id AND c.date = d::date
+    -- One range scan of the stay's nights rather than one index probe per night.
+    LEFT JOIN (
+      SELECT * FROM inventory_calendar
+      WHERE room_type_id = ${roomTypeId} AND date >= ${checkIn}::date AND date < ${checkOut}::date
+    ) c ON c.date = d::date
     WHERE rt.id = ${roomTypeId}
     ORDER BY d
   `.execute(db);

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryProblems } from '../../../test/booking/invariants.ts';
-import { type BookingWorld, bookingWorld, calendarNight, reservationBody } from '../../../test/booking/world.ts';
+import {
+  type BookingWorld,
+  bookingWorld,
+  calendarNight,
+  reservationBody,
+} from '../../../test/booking/world.ts';
 import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
 import { createProperty, createRoomType } from '../../../test/helpers/factories.ts';
 import type { ImportedChange, StayUnits } from './inventory.contract.ts';
@@ -16,7 +21,11 @@ afterAll(() => t.close());
 const lock = { policy: 'wait' as const, timeoutMs: 5000 };
 
 /** An imported reservation row (as the integration module would upsert it), so the invariants can be checked. */
-async function importedReservation(world: BookingWorld, stay: StayUnits, externalId: string): Promise<string> {
+async function importedReservation(
+  world: BookingWorld,
+  stay: StayUnits,
+  externalId: string,
+): Promise<string> {
   return t.db.transaction().execute(async (tx) => {
     const reservation = await tx
       .insertInto('reservation')
@@ -41,6 +50,7 @@ async function importedReservation(world: BookingWorld, stay: StayUnits, externa
           property_id: world.property.id,
           room_type_id: stay.roomTypeId,
           nightly_prices: '[]',
+          amount: '0',
         })),
       )
       .execute();
@@ -49,9 +59,16 @@ async function importedReservation(world: BookingWorld, stay: StayUnits, externa
 }
 
 function apply(world: BookingWorld, changes: ImportedChange[]) {
-  return t.db.transaction().execute((tx) =>
-    applyImportedChanges(tx, { propertyId: world.property.id, changes, reason: 'pms.import', actorId: null }),
-  );
+  return t.db
+    .transaction()
+    .execute((tx) =>
+      applyImportedChanges(tx, {
+        propertyId: world.property.id,
+        changes,
+        reason: 'pms.import',
+        actorId: null,
+      }),
+    );
 }
 
 describe('applyImportedChanges', () => {
@@ -81,9 +98,17 @@ describe('applyImportedChanges', () => {
     // Even with room made by an overbooking limit, an overbooked night sells nothing directly.
     await call(t.app, 'POST', '/api/inventory/adjust/', {
       token: world.admin.token,
-      body: { room_type_id: world.roomType.id, start_date: '2031-03-10', end_date: '2031-03-10', overbooking_limit: 1 },
+      body: {
+        room_type_id: world.roomType.id,
+        start_date: '2031-03-10',
+        end_date: '2031-03-10',
+        overbooking_limit: 1,
+      },
     });
-    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({ booked_units: 4, overbooked_units: 1 });
+    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({
+      booked_units: 4,
+      overbooked_units: 1,
+    });
     const direct = await call(t.app, 'POST', '/api/reservations/create/', {
       token: world.staff.token,
       body: reservationBody(world, { check_in: '2031-03-11', check_out: '2031-03-12' }),
@@ -106,13 +131,22 @@ describe('applyImportedChanges', () => {
       { reservationId: a, release: [], take: [stay] },
       { reservationId: b, release: [], take: [stay] },
     ]);
-    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({ booked_units: 2, overbooked_units: 1 });
+    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({
+      booked_units: 2,
+      overbooked_units: 1,
+    });
     // Cancelling the direct booking frees a unit: the imported excess moves into it.
     await call(t.app, 'POST', `/api/reservations/${direct.body.id}/cancel/`, { token: world.staff.token });
-    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({ booked_units: 2, overbooked_units: 0 });
+    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({
+      booked_units: 2,
+      overbooked_units: 0,
+    });
     await t.db.updateTable('reservation').set({ status: 'cancelled' }).where('id', '=', b).execute();
     await apply(world, [{ reservationId: b, release: [stay], take: [] }]);
-    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({ booked_units: 1, overbooked_units: 0 });
+    expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({
+      booked_units: 1,
+      overbooked_units: 0,
+    });
     expect(await inventoryProblems(t.db, world.property.id)).toEqual([]);
   });
 
@@ -148,7 +182,11 @@ describe('applyImportedChanges', () => {
         checkOut: `2031-04-${String(day + 3).padStart(2, '0')}`,
         units: 1,
       };
-      changes.push({ reservationId: await importedReservation(world, stay, `D${i}`), release: [], take: [stay] });
+      changes.push({
+        reservationId: await importedReservation(world, stay, `D${i}`),
+        release: [],
+        take: [stay],
+      });
     }
     const result = await apply(world, changes);
     expect(result.overbooked).toEqual([]);
@@ -156,7 +194,10 @@ describe('applyImportedChanges', () => {
     const night = await calendarNight(t, world, '2031-04-10');
     // Stays start on days 1..25 for 3 nights; 04-10 is covered by starts on 8, 9 and 10.
     const expected = changes.filter(
-      (c) => c.take[0]!.roomTypeId === world.roomType.id && c.take[0]!.checkIn >= '2031-04-08' && c.take[0]!.checkIn <= '2031-04-10',
+      (c) =>
+        c.take[0]!.roomTypeId === world.roomType.id &&
+        c.take[0]!.checkIn >= '2031-04-08' &&
+        c.take[0]!.checkIn <= '2031-04-10',
     ).length;
     expect(night.booked_units).toBe(expected);
   });
@@ -164,7 +205,12 @@ describe('applyImportedChanges', () => {
   it('refuses a room type of another property', async () => {
     const world = await bookingWorld(t);
     const elsewhere = await bookingWorld(t);
-    const stay = { roomTypeId: elsewhere.roomType.id, checkIn: '2031-03-10', checkOut: '2031-03-11', units: 1 };
+    const stay = {
+      roomTypeId: elsewhere.roomType.id,
+      checkIn: '2031-03-10',
+      checkOut: '2031-03-11',
+      units: 1,
+    };
     await expect(
       apply(world, [{ reservationId: crypto.randomUUID(), release: [], take: [stay] }]),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
@@ -177,7 +223,13 @@ describe('releaseExpiredHolds', () => {
     const hold = (units: number) =>
       call(t.app, 'POST', '/api/inventory/holds/', {
         token: world.staff.token,
-        body: { room_type_id: world.roomType.id, check_in: '2031-03-10', check_out: '2031-03-12', units, ttl_minutes: 5 },
+        body: {
+          room_type_id: world.roomType.id,
+          check_in: '2031-03-10',
+          check_out: '2031-03-12',
+          units,
+          ttl_minutes: 5,
+        },
       });
     const old = await hold(2);
     const fresh = await hold(1);
@@ -186,19 +238,31 @@ describe('releaseExpiredHolds', () => {
       .set({ expires_at: new Date(Date.now() - 60_000) })
       .where('id', '=', old.body.id)
       .execute();
-    const expiredView = await call(t.app, 'GET', `/api/inventory/holds/${old.body.id}/`, { token: world.staff.token });
+    const expiredView = await call(t.app, 'GET', `/api/inventory/holds/${old.body.id}/`, {
+      token: world.staff.token,
+    });
     expect(expiredView.body.status).toBe('expired');
     const confirm = await call(t.app, 'POST', '/api/reservations/create/', {
       token: world.staff.token,
-      body: reservationBody(world, { hold_id: old.body.id, rooms: [{ room_type_id: world.roomType.id }, { room_type_id: world.roomType.id }] }),
+      body: reservationBody(world, {
+        hold_id: old.body.id,
+        rooms: [{ room_type_id: world.roomType.id }, { room_type_id: world.roomType.id }],
+      }),
     });
     expect(confirm.status).toBe(409);
     expect(confirm.body.code).toBe('HOLD_NOT_ACTIVE');
 
     expect(await releaseExpiredHolds(t.db, lock)).toBeGreaterThanOrEqual(1);
     expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({ held_units: 1 });
-    const rows = await t.db.selectFrom('inventory_hold').select(['id', 'status']).where('id', 'in', [old.body.id, fresh.body.id]).execute();
-    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({ [old.body.id]: 'expired', [fresh.body.id]: 'active' });
+    const rows = await t.db
+      .selectFrom('inventory_hold')
+      .select(['id', 'status'])
+      .where('id', 'in', [old.body.id, fresh.body.id])
+      .execute();
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.status]))).toEqual({
+      [old.body.id]: 'expired',
+      [fresh.body.id]: 'active',
+    });
     expect(await releaseExpiredHolds(t.db, lock, { asOf: new Date(Date.now() - 3_600_000) })).toBe(0);
     expect(await inventoryProblems(t.db, world.property.id)).toEqual([]);
   });
@@ -211,8 +275,14 @@ describe('bootstrapInventory', () => {
     const lines: string[] = [];
     const first = await bootstrapInventory(t.db, { days: 5, log: (line) => lines.push(line) });
     expect(first.created).toBeGreaterThanOrEqual(5);
-    expect(lines.some((line) => line.includes(property.code) && line.includes('5 night(s) created'))).toBe(true);
-    const nights = await t.db.selectFrom('inventory_calendar').selectAll().where('room_type_id', '=', roomType.id).execute();
+    expect(lines.some((line) => line.includes(property.code) && line.includes('5 night(s) created'))).toBe(
+      true,
+    );
+    const nights = await t.db
+      .selectFrom('inventory_calendar')
+      .selectAll()
+      .where('room_type_id', '=', roomType.id)
+      .execute();
     expect(nights).toHaveLength(5);
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'Pacific/Kiritimati' }).format(new Date());
     expect(nights.map((n) => n.date).sort()[0]).toBe(today);

@@ -63,19 +63,18 @@ export function createRealtimeHub(options: HubOptions): RealtimeHub {
     try {
       while (queue.length > 0) {
         const batch = queue.splice(0, 500);
-        let envelopes: Map<number, unknown>;
+        // Envelopes too large for the notification are loaded by seq.
+        const missing = batch.filter((notice) => !notice.envelope).map((notice) => notice.seq);
+        let loaded = new Map<number, unknown>();
         try {
-          envelopes = await loadEnvelopes(
-            db,
-            batch.map((notice) => notice.seq),
-          );
+          if (missing.length > 0) loaded = await loadEnvelopes(db, missing);
         } catch (error) {
           logger.error({ err: error }, 'loading events for realtime clients failed');
           signalGapToAll();
           continue;
         }
         for (const notice of batch) {
-          const envelope = envelopes.get(notice.seq);
+          const envelope = notice.envelope ?? loaded.get(notice.seq);
           const audience = subscribers.get(notice.key);
           if (!envelope || !audience) continue;
           const eventJson = JSON.stringify(envelope);

@@ -24,10 +24,11 @@ const ACTIONS: Array<{ action: LifecycleAction; summary: string }> = [
 ];
 
 export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const reservations = createReservationService(app.db, {
-    policy: app.config.lockPolicy,
-    timeoutMs: app.config.lockTimeoutMs,
-  });
+  const reservations = createReservationService(
+    app.db,
+    { policy: app.config.lockPolicy, timeoutMs: app.config.lockTimeoutMs },
+    { maxBatch: app.config.bookingBatchMax },
+  );
 
   app.post(
     '/api/reservations/create/',

@@ -175,17 +175,16 @@ export interface CreateResult {
   replayed: boolean;
 }
 
-export function createReservationService(
-  db: Db,
-  lock: LockSettings,
-  options: { batching?: boolean; maxBatch?: number } = {},
-) {
+/**
+ * `options.maxBatch`: most bookings of one property decided together (default 128); 1 turns
+ * batching off, so every booking is its own transaction.
+ */
+export function createReservationService(db: Db, lock: LockSettings, options: { maxBatch?: number } = {}) {
   const run = (plans: BookingPlan[]) => executeBookings(db, lock, plans);
-  const batcher = new KeyedBatcher<BookingPlan, BookingOutcome>(run, options.maxBatch ?? 128);
+  const maxBatch = options.maxBatch ?? 128;
+  const batcher = new KeyedBatcher<BookingPlan, BookingOutcome>(run, maxBatch);
   const book = (plan: BookingPlan): Promise<BookingOutcome> =>
-    options.batching === false
-      ? run([plan]).then(([outcome]) => outcome!)
-      : batcher.submit(plan.propertyId, plan);
+    maxBatch === 1 ? run([plan]).then(([outcome]) => outcome!) : batcher.submit(plan.propertyId, plan);
 
   async function loadView(source: Db | Tx, row: repo.ReservationRow): Promise<ReservationView> {
     const [guests, rooms] = await Promise.all([

@@ -48,7 +48,11 @@ export function kafkaRecord(event: SequencedEvent): KafkaRecord {
   };
 }
 
-export function kafkaClientConfig(brokers: string[], requestTimeoutMs: number, logger: FastifyBaseLogger): KafkaConfig {
+export function kafkaClientConfig(
+  brokers: string[],
+  requestTimeoutMs: number,
+  logger: FastifyBaseLogger,
+): KafkaConfig {
   return {
     clientId: 'pms-relay',
     brokers,
@@ -78,7 +82,11 @@ export const KAFKA_PRODUCER_CONFIG = {
   retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1_000 },
 } as const satisfies ProducerConfig;
 
-export function createKafkaProducer(brokers: string[], requestTimeoutMs: number, logger: FastifyBaseLogger): KafkaProducer {
+export function createKafkaProducer(
+  brokers: string[],
+  requestTimeoutMs: number,
+  logger: FastifyBaseLogger,
+): KafkaProducer {
   return new Kafka(kafkaClientConfig(brokers, requestTimeoutMs, logger)).producer(KAFKA_PRODUCER_CONFIG);
 }
 
@@ -90,7 +98,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export function createKafkaSink(options: { producer: KafkaProducer; sendTimeoutMs: number }): EventSink {
+export function createKafkaSink(options: {
+  producer: KafkaProducer;
+  sendTimeoutMs: number;
+  retryBaseMs?: number;
+}): EventSink {
   const { producer } = options;
   let connecting: Promise<void> | undefined;
   const ready = () => {
@@ -105,7 +117,7 @@ export function createKafkaSink(options: { producer: KafkaProducer; sendTimeoutM
     name: 'kafka',
     batchSize: 500,
     concurrency: 16,
-    retryDelayMs: exponentialBackoff(500, 30_000),
+    retryDelayMs: exponentialBackoff(options.retryBaseMs ?? 500, 30_000),
     async open() {
       return {
         async send(event) {

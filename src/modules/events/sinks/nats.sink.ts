@@ -17,6 +17,8 @@ export interface NatsSinkOptions {
   subjectPrefix: string;
   publishTimeoutMs: number;
   logger: FastifyBaseLogger;
+  retryBaseMs?: number;
+  maxRetryDelayMs?: number;
 }
 
 /** The stream's deduplication window: a re-published event id inside it is stored once. */
@@ -95,8 +97,8 @@ export function createNatsSink(options: NatsSinkOptions): EventSink {
   return {
     name: 'nats',
     batchSize: 500,
-    concurrency: 16,
-    retryDelayMs: exponentialBackoff(500, 30_000),
+    concurrency: 64,
+    retryDelayMs: exponentialBackoff(options.retryBaseMs ?? 500, options.maxRetryDelayMs ?? 30_000),
     async open() {
       return { send: publish };
     },

@@ -68,7 +68,9 @@ describe('webhook delivery through the relay', () => {
       await commitEvent(ctx.db, 'pms.inventory.updated', hotel, { nights: [] });
       await commitEvent(ctx.db, 'pms.reservation.created', otherHotel, { reservation_id: 'elsewhere' });
       const marker = await commitEvent(ctx.db, 'pms.reservation.created', hotel, { reservation_id: 'r2' });
-      await waitFor(() => (endpoint.acceptedIds().includes(marker.id) ? true : undefined), { what: 'the webhooks' });
+      await waitFor(() => (endpoint.acceptedIds().includes(marker.id) ? true : undefined), {
+        what: 'the webhooks',
+      });
 
       expect(endpoint.acceptedIds()).toEqual([wanted.id, marker.id]);
       const [first] = endpoint.received;
@@ -79,7 +81,9 @@ describe('webhook delivery through the relay', () => {
         WebhookVerificationError,
       );
       const tampered = first!.body.replace('"r1"', '"r9"');
-      expect(() => new Webhook(webhook.secret).verify(tampered, first!.headers)).toThrow(WebhookVerificationError);
+      expect(() => new Webhook(webhook.secret).verify(tampered, first!.headers)).toThrow(
+        WebhookVerificationError,
+      );
 
       const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, { token: admin });
       expect(log.status).toBe(200);
@@ -117,13 +121,17 @@ describe('webhook delivery through the relay', () => {
         return rows.length >= 3 ? rows : undefined;
       });
       // Order per subscription: while the first event fails, the later ones wait behind it.
-      expect(new Set(endpoint.received.map((r) => r.headers['webhook-id']))).toEqual(new Set([committed[0]!.id]));
-      expect(failures.slice(0, 3)).toEqual([1, 2, 3].map((attempt) => ({
-        event_id: committed[0]!.id,
-        attempt,
-        status: 'failed',
-        response_status: 500,
-      })));
+      expect(new Set(endpoint.received.map((r) => r.headers['webhook-id']))).toEqual(
+        new Set([committed[0]!.id]),
+      );
+      expect(failures.slice(0, 3)).toEqual(
+        [1, 2, 3].map((attempt) => ({
+          event_id: committed[0]!.id,
+          attempt,
+          status: 'failed',
+          response_status: 500,
+        })),
+      );
       const failing = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/`, { token: admin });
       expect(failing.body.delivery.failing_since).not.toBeNull();
       expect(failing.body.delivery.last_error).toContain('HTTP 500');
@@ -136,13 +144,25 @@ describe('webhook delivery through the relay', () => {
         const response = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/`, { token: admin });
         return response.body.delivery.failing_since === null ? response : undefined;
       });
-      expect(recovered.body.delivery).toEqual({ failing_since: null, attempts: 0, next_attempt_at: null, last_error: null });
+      expect(recovered.body.delivery).toEqual({
+        failing_since: null,
+        attempts: 0,
+        next_attempt_at: null,
+        last_error: null,
+      });
 
-      const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/?limit=2`, { token: admin });
-      expect(log.body.next_cursor).not.toBeNull();
-      const next = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/?limit=100&cursor=${log.body.next_cursor}`, {
+      const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/?limit=2`, {
         token: admin,
       });
+      expect(log.body.next_cursor).not.toBeNull();
+      const next = await call(
+        ctx.app,
+        'GET',
+        `/api/webhooks/${webhook.id}/deliveries/?limit=100&cursor=${log.body.next_cursor}`,
+        {
+          token: admin,
+        },
+      );
       const all = [...log.body.results, ...next.body.results];
       expect(all).toHaveLength((await failedAttempts()).length);
       expect(new Set(all.map((d: { id: string }) => d.id)).size).toBe(all.length);
@@ -160,15 +180,25 @@ describe('webhook delivery through the relay', () => {
       const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, { token: admin });
       const original = log.body.results[0];
 
-      const redelivered = await call(ctx.app, 'POST', `/api/webhooks/${webhook.id}/deliveries/${original.id}/redeliver/`, {
-        token: admin,
-      });
-      expect(redelivered.status).toBe(201);
-      expect(redelivered.body).toMatchObject({ event_id: event.id, trigger: 'manual', attempt: 2, status: 'succeeded' });
-      expect(endpoint.acceptedIds()).toEqual([event.id, event.id]);
-      expect(new Webhook(webhook.secret).verify(endpoint.received[1]!.body, endpoint.received[1]!.headers)).toEqual(
-        event,
+      const redelivered = await call(
+        ctx.app,
+        'POST',
+        `/api/webhooks/${webhook.id}/deliveries/${original.id}/redeliver/`,
+        {
+          token: admin,
+        },
       );
+      expect(redelivered.status).toBe(201);
+      expect(redelivered.body).toMatchObject({
+        event_id: event.id,
+        trigger: 'manual',
+        attempt: 2,
+        status: 'succeeded',
+      });
+      expect(endpoint.acceptedIds()).toEqual([event.id, event.id]);
+      expect(
+        new Webhook(webhook.secret).verify(endpoint.received[1]!.body, endpoint.received[1]!.headers),
+      ).toEqual(event);
       const unknown = await call(
         ctx.app,
         'POST',
@@ -235,7 +265,10 @@ describe('a webhook that keeps failing past its retry window', () => {
 
       const second = await commitEvent(ctx.db, 'pms.reservation.created', hotel, { reservation_id: 'b' });
       endpoint.state.status = 200;
-      const enabled = await call(ctx.app, 'PATCH', `/api/webhooks/${created.body.id}/`, { token, body: { enabled: true } });
+      const enabled = await call(ctx.app, 'PATCH', `/api/webhooks/${created.body.id}/`, {
+        token,
+        body: { enabled: true },
+      });
       expect(enabled.body.enabled).toBe(true);
       await waitFor(() => (endpoint.acceptedIds().length === 2 ? true : undefined), { what: 'the backlog' });
       expect(endpoint.acceptedIds()).toEqual([first.id, second.id]);

@@ -25,7 +25,8 @@ describe('/api/webhooks/ CRUD', () => {
     otherHotel = (await createProperty(ctx.db)).id;
     admin = (await userWithToken(ctx.app, ctx.db, { role: 'PROPERTY_ADMIN', propertyIds: [hotel] })).token;
     staff = (await userWithToken(ctx.app, ctx.db, { role: 'STAFF', propertyIds: [hotel] })).token;
-    otherAdmin = (await userWithToken(ctx.app, ctx.db, { role: 'PROPERTY_ADMIN', propertyIds: [otherHotel] })).token;
+    otherAdmin = (await userWithToken(ctx.app, ctx.db, { role: 'PROPERTY_ADMIN', propertyIds: [otherHotel] }))
+      .token;
   });
   afterAll(async () => {
     await ctx?.close();
@@ -72,10 +73,15 @@ describe('/api/webhooks/ CRUD', () => {
       enabled: false,
       disabled_reason: 'Disabled by a user.',
     });
-    const enabled = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, { token: admin, body: { enabled: true } });
+    const enabled = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, {
+      token: admin,
+      body: { enabled: true },
+    });
     expect(enabled.body).toMatchObject({ enabled: true, disabled_reason: null, disabled_at: null });
 
-    const rotated = await call(ctx.app, 'POST', `/api/webhooks/${webhook.id}/rotate-secret/`, { token: admin });
+    const rotated = await call(ctx.app, 'POST', `/api/webhooks/${webhook.id}/rotate-secret/`, {
+      token: admin,
+    });
     expect(rotated.status).toBe(200);
     expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secret).not.toBe(webhook.secret);
@@ -83,7 +89,11 @@ describe('/api/webhooks/ CRUD', () => {
     const deleted = await call(ctx.app, 'DELETE', `/api/webhooks/${webhook.id}/`, { token: admin });
     expect(deleted.status).toBe(204);
     expect((await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/`, { token: admin })).status).toBe(404);
-    const lanes = await ctx.db.selectFrom('event_lane').select('lane_key').where('lane_key', '=', webhook.id).execute();
+    const lanes = await ctx.db
+      .selectFrom('event_lane')
+      .select('lane_key')
+      .where('lane_key', '=', webhook.id)
+      .execute();
     expect(lanes).toEqual([]);
     const audit = await ctx.db
       .selectFrom('audit_log')
@@ -107,11 +117,20 @@ describe('/api/webhooks/ CRUD', () => {
     expect((await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/`, { token: staff })).status).toBe(403);
 
     expect((await create(otherAdmin, valid())).status).toBe(404);
-    expect((await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/`, { token: otherAdmin })).status).toBe(404);
-    const patch = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, { token: otherAdmin, body: { enabled: false } });
+    expect((await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/`, { token: otherAdmin })).status).toBe(
+      404,
+    );
+    const patch = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, {
+      token: otherAdmin,
+      body: { enabled: false },
+    });
     expect(patch.status).toBe(404);
-    expect((await call(ctx.app, 'DELETE', `/api/webhooks/${webhook.id}/`, { token: otherAdmin })).status).toBe(404);
-    const deliveries = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, { token: otherAdmin });
+    expect(
+      (await call(ctx.app, 'DELETE', `/api/webhooks/${webhook.id}/`, { token: otherAdmin })).status,
+    ).toBe(404);
+    const deliveries = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, {
+      token: otherAdmin,
+    });
     expect(deliveries.status).toBe(404);
     const list = await call(ctx.app, 'GET', '/api/webhooks/', { token: otherAdmin });
     expect(list.body.results).toEqual([]);
@@ -135,7 +154,10 @@ describe('/api/webhooks/ CRUD', () => {
     expect((await create(admin, { ...valid(), event_types: [] })).status).toBe(400);
     expect((await create(admin, { ...valid(), secret: 'mine' })).status).toBe(400);
     const { body: webhook } = await create(admin, valid());
-    const bad = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, { token: admin, body: { url: 'gopher://x.test/' } });
+    const bad = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, {
+      token: admin,
+      body: { url: 'gopher://x.test/' },
+    });
     expect(bad.status).toBe(400);
     const after = await ctx.db.selectFrom('webhook_subscription').select(['id', 'url']).execute();
     expect(after).toHaveLength(before.length + 1);

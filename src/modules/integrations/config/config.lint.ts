@@ -82,7 +82,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
       for (const part of ['query', 'headers'] as const) {
         const values = request[part];
         if (!isObj(values)) continue;
-        for (const [key, value] of Object.entries(values)) checkText(`/source/request/${part}/${esc(key)}`, value);
+        for (const [key, value] of Object.entries(values))
+          checkText(`/source/request/${part}/${esc(key)}`, value);
       }
     }
   }
@@ -103,7 +104,10 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
   const mappings = isObj(doc.field_mappings) ? doc.field_mappings : {};
   for (const field of LEDGER_REQUIRED) {
     if (isObj(doc.field_mappings) && !(field in mappings)) {
-      add(`/field_mappings/${field}`, 'must be mapped: the reservation ledger cannot store a booking without it');
+      add(
+        `/field_mappings/${field}`,
+        'must be mapped: the reservation ledger cannot store a booking without it',
+      );
     }
   }
   for (const [field, mapping] of Object.entries(mappings)) {
@@ -136,7 +140,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
   if (rules) {
     if (Array.isArray(rules.required)) {
       rules.required.forEach((field, i) => {
-        if (!mapped(field)) add(`/validation_rules/required/${i}`, `names ${String(field)}, which field_mappings does not map`);
+        if (!mapped(field))
+          add(`/validation_rules/required/${i}`, `names ${String(field)}, which field_mappings does not map`);
       });
     }
     if (isObj(rules.fields)) {
@@ -175,9 +180,14 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
           room_type_known: ['room_type_code'],
         };
         for (const field of needs[String(rule.rule)] ?? []) {
-          if (!mapped(field)) add(base, `${String(rule.rule)} needs ${field}, which field_mappings does not map`);
+          if (!mapped(field))
+            add(base, `${String(rule.rule)} needs ${field}, which field_mappings does not map`);
         }
-        if (rule.rule === 'not_before' && typeof rule.date === 'string' && !DateTime.fromISO(rule.date).isValid) {
+        if (
+          rule.rule === 'not_before' &&
+          typeof rule.date === 'string' &&
+          !DateTime.fromISO(rule.date).isValid
+        ) {
           add(`${base}/date`, 'is not a date (YYYY-MM-DD)');
         }
       });

@@ -31,19 +31,24 @@ export function findConfig(db: Db | Tx, pmsType: string, version: string): Promi
     .select(columns)
     .where('pms_type', '=', pmsType)
     .where('version', '=', version)
-    .executeTakeFirst() as Promise<ConfigRow | undefined>;
+    .executeTakeFirst() as unknown as Promise<ConfigRow | undefined>;
 }
 
 export function findConfigById(db: Db | Tx, id: string): Promise<ConfigRow | undefined> {
-  return db.selectFrom('pms_config').select(columns).where('id', '=', id).executeTakeFirst() as Promise<
-    ConfigRow | undefined
-  >;
+  return db
+    .selectFrom('pms_config')
+    .select(columns)
+    .where('id', '=', id)
+    .executeTakeFirst() as unknown as Promise<ConfigRow | undefined>;
 }
 
 export function listConfigs(db: Db): Promise<ConfigRow[]> {
-  return db.selectFrom('pms_config').select(columns).orderBy('pms_type').orderBy('version').execute() as Promise<
-    ConfigRow[]
-  >;
+  return db
+    .selectFrom('pms_config')
+    .select(columns)
+    .orderBy('pms_type')
+    .orderBy('version')
+    .execute() as unknown as Promise<ConfigRow[]>;
 }
 
 /**
@@ -81,6 +86,6 @@ export async function upsertConfig(
       })),
     )
     .returning(columns)
-    .executeTakeFirstOrThrow()) as ConfigRow;
+    .executeTakeFirstOrThrow()) as unknown as ConfigRow;
   return { row, created: before === undefined, changed: true };
 }

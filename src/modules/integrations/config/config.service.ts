@@ -133,10 +133,18 @@ export type ConfigService = ReturnType<typeof createConfigService>;
 export async function loadShippedConfigs(
   db: Db,
   dir: string,
-): Promise<Array<{ file: string; outcome: 'created' | 'updated' | 'unchanged' | 'kept-upload' | 'invalid'; detail?: string }>> {
+): Promise<
+  Array<{
+    file: string;
+    outcome: 'created' | 'updated' | 'unchanged' | 'kept-upload' | 'invalid';
+    detail?: string;
+  }>
+> {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }
@@ -164,7 +172,12 @@ export async function loadShippedConfigs(
         entityType: 'pms_config',
         entityId: result.row.id,
         propertyId: null,
-        diff: { pms_type: valid.pms_type, version: valid.version, checksum: result.row.checksum, origin: 'shipped' },
+        diff: {
+          pms_type: valid.pms_type,
+          version: valid.version,
+          checksum: result.row.checksum,
+          origin: 'shipped',
+        },
       });
       return result.created ? ('created' as const) : ('updated' as const);
     });

@@ -3,16 +3,18 @@ import { describe, expect, it } from 'vitest';
 import { configChecksum, validateConfigDocument } from './config.validate.ts';
 
 const acme = () =>
-  JSON.parse(readFileSync(new URL('../../../../pms-configs/acme-2.1.json', import.meta.url), 'utf8')) as Record<
-    string,
-    any
-  >;
+  JSON.parse(
+    readFileSync(new URL('../../../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'),
+  ) as Record<string, any>;
 const pointers = (doc: unknown) => validateConfigDocument(doc).map((p) => p.pointer);
 
 describe('validateConfigDocument', () => {
   it('accepts the example of PMS_CONFIG.md (dd/MM/yyyy dates, amounts in cents)', () => {
     const example = acme();
-    example.field_mappings.check_in = { path: '$.arrival', transform: { name: 'parse_date', format: 'dd/MM/yyyy' } };
+    example.field_mappings.check_in = {
+      path: '$.arrival',
+      transform: { name: 'parse_date', format: 'dd/MM/yyyy' },
+    };
     example.field_mappings.total_amount = {
       path: '$.price.total_cents',
       transform: { name: 'minor_to_decimal', digits: 2 },
@@ -135,7 +137,14 @@ describe('validateConfigDocument', () => {
   });
 
   it('is not fooled by things that are not objects', () => {
-    for (const doc of [null, 7, 'config', [], { field_mappings: [] }, { source: 'x', field_mappings: { status: 3 } }]) {
+    for (const doc of [
+      null,
+      7,
+      'config',
+      [],
+      { field_mappings: [] },
+      { source: 'x', field_mappings: { status: 3 } },
+    ]) {
       expect(validateConfigDocument(doc).length, JSON.stringify(doc)).toBeGreaterThan(0);
     }
   });
@@ -148,7 +157,11 @@ describe('configChecksum', () => {
       Array.isArray(v)
         ? v.map(reversed)
         : v && typeof v === 'object'
-          ? Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, reversed(x)]))
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reversed(x)]),
+            )
           : v;
     const b = reversed(a);
     expect(Object.keys(b as object)[0]).not.toBe(Object.keys(a)[0]);

@@ -24,7 +24,8 @@ const esc = (key = '') => key.replaceAll('~', '~0').replaceAll('/', '~1');
 function pointerOf(error: ErrorObject): string {
   const params = error.params as Record<string, string>;
   if (error.keyword === 'required') return `${error.instancePath}/${esc(params.missingProperty)}`;
-  if (error.keyword === 'additionalProperties') return `${error.instancePath}/${esc(params.additionalProperty)}`;
+  if (error.keyword === 'additionalProperties')
+    return `${error.instancePath}/${esc(params.additionalProperty)}`;
   if (error.keyword === 'propertyNames') return `${error.instancePath}/${esc(params.propertyName)}`;
   return error.instancePath;
 }
@@ -51,11 +52,13 @@ function messageOf(error: ErrorObject): string {
 
 function schemaProblems(doc: unknown): ConfigProblem[] {
   if (validateSchema(doc)) return [];
-  return (validateSchema.errors ?? [])
-    .filter((error) => error.keyword !== 'if')
-    // A propertyNames failure carries a sub-error that only repeats it.
-    .filter((error) => error.propertyName === undefined || error.keyword === 'propertyNames')
-    .map((error) => ({ pointer: pointerOf(error), message: messageOf(error) }));
+  return (
+    (validateSchema.errors ?? [])
+      .filter((error) => error.keyword !== 'if')
+      // A propertyNames failure carries a sub-error that only repeats it.
+      .filter((error) => error.propertyName === undefined || error.keyword === 'propertyNames')
+      .map((error) => ({ pointer: pointerOf(error), message: messageOf(error) }))
+  );
 }
 
 /**

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compileJsonPath } from './jsonpath.ts';
 import { compilePipeline } from '../pipeline/pipeline.ts';
 import type { PmsConfigDocument } from './config.types.ts';
 import { validateConfigDocument } from './config.validate.ts';
+import { compileJsonPath } from './jsonpath.ts';
 
 const dir = new URL('../../../../pms-configs/', import.meta.url);
 const read = (path: string) => JSON.parse(readFileSync(new URL(path, dir), 'utf8'));

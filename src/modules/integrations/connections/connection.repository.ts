@@ -80,9 +80,15 @@ export function listConnections(db: Db, filter: ConnectionFilter): Promise<Conne
   if (filter.propertyId) query = query.where('c.property_id', '=', filter.propertyId);
   if (filter.after) {
     const { sortKey, id } = filter.after;
-    query = query.where(sql<boolean>`(c.created_at, c.id) > (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`);
+    query = query.where(
+      sql<boolean>`(c.created_at, c.id) > (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`,
+    );
   }
-  return query.orderBy('c.created_at').orderBy('c.id').limit(filter.limit + 1).execute();
+  return query
+    .orderBy('c.created_at')
+    .orderBy('c.id')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 export interface ConnectionWrite {

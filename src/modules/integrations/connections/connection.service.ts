@@ -1,4 +1,4 @@
-import { NotFoundError, ValidationError, type FieldProblem } from '../../../app/errors.ts';
+import { type FieldProblem, NotFoundError, ValidationError } from '../../../app/errors.ts';
 import { decodeCursor, pageOf } from '../../../app/schemas.ts';
 import type { Db } from '../../../db/database.ts';
 import { type RequestContext, recordAudit } from '../../audit/audit.repository.ts';
@@ -51,7 +51,11 @@ export function toConnectionView(row: repo.ConnectionRow): ConnectionView {
     cursor: row.cursor,
     next_run_at: row.next_run_at.toISOString(),
     last_run: row.last_run_id
-      ? { id: row.last_run_id, status: row.last_run_status ?? 'queued', at: row.last_run_at?.toISOString() ?? null }
+      ? {
+          id: row.last_run_id,
+          status: row.last_run_status ?? 'queued',
+          at: row.last_run_at?.toISOString() ?? null,
+        }
       : null,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
@@ -78,7 +82,8 @@ function checkBaseUrl(value: string): FieldProblem | undefined {
   if (url.username || url.password) {
     return { pointer: '/body/base_url', message: 'must not carry credentials; put them in secrets' };
   }
-  if (url.search || url.hash) return { pointer: '/body/base_url', message: 'must not have a query or a fragment' };
+  if (url.search || url.hash)
+    return { pointer: '/body/base_url', message: 'must not have a query or a fragment' };
   return undefined;
 }
 

@@ -60,6 +60,12 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
   const redact = redactor(plan.secrets);
   const base = new URL(plan.baseUrl.endsWith('/') ? plan.baseUrl : `${plan.baseUrl}/`);
   const records = compileJsonPath(config.source.records);
+  // `$.data[*]` matches nothing on an answer without `data`, just as on an empty page: the list
+  // must be there, or a PMS that changed its envelope would "succeed" with nothing on every run.
+  const containerPath = config.source.records.endsWith('[*]')
+    ? config.source.records.slice(0, -3)
+    : undefined;
+  const container = containerPath ? compileJsonPath(containerPath) : undefined;
   const nextPath = pagination.type === 'cursor' ? compileJsonPath(pagination.next_path!) : undefined;
   const maxPages = plan.maxPages ?? 100_000;
   const retry = retryPolicy(config);
@@ -72,7 +78,8 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
   const buildUrl = (extra: PlaceholderValues, paging: Record<string, string>): string => {
     const all = { ...values, ...extra };
     const url = new URL(fill(request.path, all, encodeURIComponent).replace(/^\//, ''), base);
-    for (const [key, template] of Object.entries(request.query ?? {})) url.searchParams.set(key, fill(template, all));
+    for (const [key, template] of Object.entries(request.query ?? {}))
+      url.searchParams.set(key, fill(template, all));
     for (const [key, value] of Object.entries(paging)) url.searchParams.set(key, value);
     return url.toString();
   };
@@ -96,6 +103,12 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
     const body = response.body;
     if (body === null || typeof body !== 'object') {
       throw new PMSConnectionError(`${redact(response.url)} answered JSON that is not an object or a list`);
+    }
+    const list = container?.first(body);
+    if (container && (list === null || typeof list !== 'object')) {
+      throw new PMSConnectionError(
+        `${redact(response.url)} answered without a list at ${containerPath}: not the shape the config expects`,
+      );
     }
     return { records: records.all(body), url: redact(response.url), attempts: response.attempts };
   };
@@ -138,13 +151,17 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
       let token: string | undefined;
       for (;;) {
         guard();
-        const response = await send(buildUrl({}, token === undefined ? {} : { [pagination.param!]: token }), {});
+        const response = await send(
+          buildUrl({}, token === undefined ? {} : { [pagination.param!]: token }),
+          {},
+        );
         const fetched = page(response);
         if (fetched.records.length > 0) yield fetched;
         const next = nextPath!.first(response.body);
         if (next === undefined || next === null || next === '') return;
         token = String(next);
-        if (seen.has(token)) throw new PMSConnectionError(`the PMS returned the cursor ${JSON.stringify(token)} twice`);
+        if (seen.has(token))
+          throw new PMSConnectionError(`the PMS returned the cursor ${JSON.stringify(token)} twice`);
         seen.add(token);
       }
     }

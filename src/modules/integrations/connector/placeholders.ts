@@ -6,7 +6,11 @@ export type PlaceholderValues = Record<string, string>;
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 /** Fills `{name}` placeholders; a secret the connection does not have fails the run, by name only. */
-export function fill(template: string, values: PlaceholderValues, encode: (s: string) => string = (s) => s): string {
+export function fill(
+  template: string,
+  values: PlaceholderValues,
+  encode: (s: string) => string = (s) => s,
+): string {
   return template.replace(PLACEHOLDER, (whole, name: string) => {
     const value = values[name];
     if (value === undefined) {

@@ -64,7 +64,11 @@ class PacedBudget implements RequestBudget {
 const budgets = new Map<string, PacedBudget>();
 
 /** The shared budget of one PMS; its pace follows the latest config seen for it. */
-export function budgetFor(key: string, requestsPerSecond: number | undefined, maxInFlight = 4): RequestBudget {
+export function budgetFor(
+  key: string,
+  requestsPerSecond: number | undefined,
+  maxInFlight = 4,
+): RequestBudget {
   const intervalMs = requestsPerSecond ? 1000 / requestsPerSecond : 0;
   let budget = budgets.get(key);
   if (!budget) {

@@ -7,7 +7,11 @@ export interface RetryPolicy {
   onStatus: number[];
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 3, backoffMs: 500, onStatus: [429, 500, 502, 503, 504] };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 3,
+  backoffMs: 500,
+  onStatus: [429, 500, 502, 503, 504],
+};
 /** A PMS asking us to wait longer than this is treated as down for this run. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -78,13 +82,20 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
             attempts: attempt,
           };
         } catch {
-          throw new PMSConnectionError(`${shownUrl} answered ${response.status} with a body that is not JSON`, response.status);
+          throw new PMSConnectionError(
+            `${shownUrl} answered ${response.status} with a body that is not JSON`,
+            response.status,
+          );
         }
       }
       const retryable = retry.onStatus.includes(response.status);
       const hint =
-        response.status === 401 || response.status === 403 ? ' (check the connection\'s credentials)' : '';
-      failure = new PMSConnectionError(`${shownUrl} answered HTTP ${response.status}${hint}`, response.status, retryable);
+        response.status === 401 || response.status === 403 ? " (check the connection's credentials)" : '';
+      failure = new PMSConnectionError(
+        `${shownUrl} answered HTTP ${response.status}${hint}`,
+        response.status,
+        retryable,
+      );
       waitMs = retryAfterMs(response.headers.get('retry-after'));
     } catch (error) {
       if (error instanceof PMSConnectionError) throw error;
@@ -98,11 +109,15 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
       release();
     }
     if (!failure.retryable || attempt >= retry.maxAttempts) {
-      if (attempt > 1) throw new PMSConnectionError(`${failure.reason} (after ${attempt} attempts)`, failure.status);
+      if (attempt > 1)
+        throw new PMSConnectionError(`${failure.reason} (after ${attempt} attempts)`, failure.status);
       throw failure;
     }
     if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
-      throw new PMSConnectionError(`${failure.reason}; Retry-After asks for ${Math.round(waitMs / 1000)} s`, failure.status);
+      throw new PMSConnectionError(
+        `${failure.reason}; Retry-After asks for ${Math.round(waitMs / 1000)} s`,
+        failure.status,
+      );
     }
     const delay = waitMs ?? backoff(retry, attempt);
     options.onRetry?.({ attempt, waitMs: delay, reason: failure.reason });

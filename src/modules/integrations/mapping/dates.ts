@@ -87,13 +87,15 @@ export function parseDate(text: string, format?: string): Parsed {
   return { ok: true, value: dt.toISODate()! };
 }
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|([+-])(\d{2}):?(\d{2}))$/;
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|([+-])(\d{2}):?(\d{2}))$/;
 
 function instant(ms: number): Parsed {
   if (!Number.isFinite(ms)) return { ok: false, reason: 'not a valid time' };
   const date = new Date(ms);
   const year = date.getUTCFullYear();
-  if (Number.isNaN(year) || year < 1900 || year > 2200) return { ok: false, reason: `year ${year} is out of range` };
+  if (Number.isNaN(year) || year < 1900 || year > 2200)
+    return { ok: false, reason: `year ${year} is out of range` };
   return { ok: true, value: date.toISOString() };
 }
 
@@ -121,7 +123,10 @@ export function parseDateTime(value: string | number, format?: string, timezone 
   if (format === 'epoch_seconds' || format === 'epoch_millis') {
     const n = typeof value === 'number' ? value : Number(String(value).trim());
     if (!Number.isFinite(n) || String(value).trim() === '') {
-      return { ok: false, reason: `expected a number of ${format === 'epoch_seconds' ? 'seconds' : 'milliseconds'}` };
+      return {
+        ok: false,
+        reason: `expected a number of ${format === 'epoch_seconds' ? 'seconds' : 'milliseconds'}`,
+      };
     }
     return instant(Math.trunc(format === 'epoch_seconds' ? n * 1000 : n));
   }

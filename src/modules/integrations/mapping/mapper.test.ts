@@ -34,7 +34,11 @@ describe('compileMapper', () => {
       adults: 2,
       room_type_code: 'DBL',
     });
-    expect(mapper.map({ id: 5, s: 'A', cur: null })).toMatchObject({ currency: 'EUR', adults: 1, room_type_code: null });
+    expect(mapper.map({ id: 5, s: 'A', cur: null })).toMatchObject({
+      currency: 'EUR',
+      adults: 1,
+      room_type_code: null,
+    });
   });
 
   it('names the field whose transform failed', () => {
@@ -50,7 +54,9 @@ describe('compileMapper', () => {
   });
 
   it('refuses a path that points at an object', () => {
-    expect(() => mapper.map({ id: 5, s: 'A', room: { code: 'DBL' } })).toThrow(/room_type_code: maps to an object/);
+    expect(() => mapper.map({ id: 5, s: 'A', room: { code: 'DBL' } })).toThrow(
+      /room_type_code: maps to an object/,
+    );
   });
 
   it('reads the external id even when the rest of the record is bad', () => {

@@ -1,5 +1,5 @@
-import { type CompiledPath, compileJsonPath } from '../config/jsonpath.ts';
 import type { CanonicalField, FieldMapping, PmsConfigDocument, Scalar } from '../config/config.types.ts';
+import { type CompiledPath, compileJsonPath } from '../config/jsonpath.ts';
 import { PMSMappingError } from '../integrations.errors.ts';
 import { compileChain, TransformFailure, type TransformFn } from './transforms.ts';
 
@@ -78,7 +78,7 @@ export function compileMapper(config: Pick<PmsConfigDocument, 'field_mappings' |
   );
   const idField = fields.find((f) => f.field === 'external_id');
 
-  function valueOf(f: CompiledField, raw: unknown): unknown {
+  function fieldValue(f: CompiledField, raw: unknown): unknown {
     let value = f.read(raw);
     if (value !== null && value !== undefined && f.transform) {
       try {
@@ -90,7 +90,10 @@ export function compileMapper(config: Pick<PmsConfigDocument, 'field_mappings' |
     }
     if ((value === null || value === undefined) && f.fallback !== undefined) value = f.fallback;
     if (value !== null && typeof value === 'object') {
-      throw new PMSMappingError(f.field, 'maps to an object or a list, not a value; point the path at a value');
+      throw new PMSMappingError(
+        f.field,
+        'maps to an object or a list, not a value; point the path at a value',
+      );
     }
     return value ?? null;
   }
@@ -98,13 +101,13 @@ export function compileMapper(config: Pick<PmsConfigDocument, 'field_mappings' |
   return {
     map(raw) {
       const record: MappedRecord = {};
-      for (const f of fields) record[f.field] = valueOf(f, raw);
+      for (const f of fields) record[f.field] = fieldValue(f, raw);
       return record;
     },
     externalId(raw) {
       if (!idField) return null;
       try {
-        const value = valueOf(idField, raw);
+        const value = fieldValue(idField, raw);
         return value === null ? null : String(value).slice(0, 200);
       } catch {
         const value = idField.read(raw);

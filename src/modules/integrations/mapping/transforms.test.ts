@@ -78,11 +78,15 @@ describe('transformProblems (lint)', () => {
   it('names unknown transforms and bad arguments', () => {
     expect(transformProblems('nope', true)[0]![1]).toMatch(/unknown transform "nope"/);
     expect(transformProblems({ name: 'nope' }, true)[0]![0]).toBe('/name');
-    expect(transformProblems('map_status', false)).toEqual([['', 'map_status needs a non-empty status_mappings']]);
+    expect(transformProblems('map_status', false)).toEqual([
+      ['', 'map_status needs a non-empty status_mappings'],
+    ]);
     expect(transformProblems({ name: 'minor_to_decimal', digits: 9 }, true)).toEqual([
       ['/digits', 'must be a whole number from 0 to 6'],
     ]);
-    expect(transformProblems({ name: 'parse_datetime', timezone: 'Mars/Base' }, true)[0]![0]).toBe('/timezone');
+    expect(transformProblems({ name: 'parse_datetime', timezone: 'Mars/Base' }, true)[0]![0]).toBe(
+      '/timezone',
+    );
     expect(transformProblems({ name: 'parse_date', format: 'yyyy' }, true)[0]![0]).toBe('/format');
     expect(transformProblems({ name: 'split', separator: '', index: 1.5 }, true).map((p) => p[0])).toEqual([
       '/separator',

@@ -1,7 +1,7 @@
 import { Decimal } from 'decimal.js';
-import { shown } from '../integrations.errors.ts';
 import type { Scalar, TransformName, TransformSpec } from '../config/config.types.ts';
 import { TRANSFORM_NAMES } from '../config/config.types.ts';
+import { shown } from '../integrations.errors.ts';
 import { dateFormatProblem, isValidTimezone, parseDate, parseDateTime } from './dates.ts';
 
 /** A transform could not handle its input; the mapper turns it into a PMSMappingError naming the field. */
@@ -62,7 +62,8 @@ function minorToDecimal(value: unknown, digits: number): string {
 const builders: Record<TransformName, (args: Args, ctx: TransformContext) => TransformFn> = {
   to_string: () => (value) => {
     if (typeof value === 'string') return value;
-    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean') return String(value);
+    if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean')
+      return String(value);
     fail('to_string', value, 'expected text, a number or a boolean');
   },
   to_int: () => (value) => {
@@ -88,7 +89,8 @@ const builders: Record<TransformName, (args: Args, ctx: TransformContext) => Tra
   parse_date: (args) => {
     const format = args.format as string | undefined;
     return (value) => {
-      const text = typeof value === 'number' && Number.isInteger(value) ? String(value) : asText('parse_date', value);
+      const text =
+        typeof value === 'number' && Number.isInteger(value) ? String(value) : asText('parse_date', value);
       const parsed = parseDate(text, format);
       if (!parsed.ok) fail('parse_date', value, `${parsed.reason}${format ? ` (format ${format})` : ''}`);
       return parsed.value;
@@ -98,14 +100,16 @@ const builders: Record<TransformName, (args: Args, ctx: TransformContext) => Tra
     const format = args.format as string | undefined;
     const timezone = (args.timezone as string | undefined) ?? 'UTC';
     return (value) => {
-      if (typeof value !== 'string' && typeof value !== 'number') fail('parse_datetime', value, 'expected text or a number');
+      if (typeof value !== 'string' && typeof value !== 'number')
+        fail('parse_datetime', value, 'expected text or a number');
       const parsed = parseDateTime(value, format, timezone);
       if (!parsed.ok) fail('parse_datetime', value, parsed.reason);
       return parsed.value;
     };
   },
   map_status: (_args, ctx) => (value) => {
-    if (typeof value !== 'string' && typeof value !== 'number') fail('map_status', value, 'expected a status code');
+    if (typeof value !== 'string' && typeof value !== 'number')
+      fail('map_status', value, 'expected a status code');
     const key = String(value);
     if (!Object.hasOwn(ctx.statusMappings, key)) {
       throw new TransformFailure(`status ${shown(value)} is not in status_mappings`);
@@ -135,7 +139,13 @@ const builders: Record<TransformName, (args: Args, ctx: TransformContext) => Tra
 };
 
 /** Numbers and dates read blank text as no value, so an empty column of a flat export is null, not an error. */
-const BLANK_IS_NULL = new Set<string>(['to_int', 'to_decimal', 'minor_to_decimal', 'parse_date', 'parse_datetime']);
+const BLANK_IS_NULL = new Set<string>([
+  'to_int',
+  'to_decimal',
+  'minor_to_decimal',
+  'parse_date',
+  'parse_datetime',
+]);
 const isBlank = (value: unknown) => typeof value === 'string' && value.trim() === '';
 
 function nameAndArgs(spec: TransformSpec): { name: string; args: Args } {
@@ -180,7 +190,12 @@ export function transformProblems(spec: unknown, hasStatusMappings: boolean): Ar
   }
   const { name, args } = nameAndArgs(spec as TransformSpec);
   if (!(TRANSFORM_NAMES as readonly string[]).includes(name)) {
-    return [[typeof spec === 'string' ? '' : '/name', `unknown transform "${name}"; known: ${TRANSFORM_NAMES.join(', ')}`]];
+    return [
+      [
+        typeof spec === 'string' ? '' : '/name',
+        `unknown transform "${name}"; known: ${TRANSFORM_NAMES.join(', ')}`,
+      ],
+    ];
   }
   const problems: Array<[string, string]> = [];
   const format = args.format;
@@ -204,7 +219,10 @@ export function transformProblems(spec: unknown, hasStatusMappings: boolean): Ar
         const problem = typeof format === 'string' ? dateFormatProblem(format) : 'must be text';
         if (problem) problems.push(['/format', problem]);
       }
-      if (args.timezone !== undefined && (typeof args.timezone !== 'string' || !isValidTimezone(args.timezone))) {
+      if (
+        args.timezone !== undefined &&
+        (typeof args.timezone !== 'string' || !isValidTimezone(args.timezone))
+      ) {
         problems.push(['/timezone', `is not an IANA time zone (e.g. Europe/Paris)`]);
       }
       break;
@@ -214,7 +232,8 @@ export function transformProblems(spec: unknown, hasStatusMappings: boolean): Ar
       }
       break;
     case 'split':
-      if (typeof args.separator !== 'string' || args.separator === '') problems.push(['/separator', 'must be non-empty text']);
+      if (typeof args.separator !== 'string' || args.separator === '')
+        problems.push(['/separator', 'must be non-empty text']);
       if (!Number.isInteger(args.index)) problems.push(['/index', 'must be a whole number']);
       break;
     default:

@@ -158,8 +158,14 @@ describe('the record pipeline', () => {
   });
 
   it('takes numbers given for text fields as their text, and refuses objects', () => {
-    expect(outcome({ ...good, first: 42 })).toMatchObject({ ok: true, booking: { guest: { first_name: '42' } } });
-    expect(outcome({ ...good, first: { a: 1 } })).toMatchObject({ type: 'PMSMappingError', field: 'guest.first_name' });
+    expect(outcome({ ...good, first: 42 })).toMatchObject({
+      ok: true,
+      booking: { guest: { first_name: '42' } },
+    });
+    expect(outcome({ ...good, first: { a: 1 } })).toMatchObject({
+      type: 'PMSMappingError',
+      field: 'guest.first_name',
+    });
   });
 
   it('requires the fields the ledger needs even when the config does not list them', () => {

@@ -43,7 +43,10 @@ export function compilePipeline(config: PmsConfigDocument): Pipeline {
         const pmsError =
           error instanceof PMSError
             ? error
-            : new PMSMappingError(null, `unexpected failure: ${error instanceof Error ? error.message : String(error)}`);
+            : new PMSMappingError(
+                null,
+                `unexpected failure: ${error instanceof Error ? error.message : String(error)}`,
+              );
         return { ok: false, error: pmsError, externalId: mapper.externalId(raw) };
       }
     },

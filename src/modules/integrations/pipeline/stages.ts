@@ -4,12 +4,17 @@ import { Decimal } from 'decimal.js';
 import {
   CANONICAL_STATUSES,
   type CanonicalField,
-  FREE_TEXT_FIELDS,
   type FieldRule,
+  FREE_TEXT_FIELDS,
   LEDGER_REQUIRED,
   type PmsConfigDocument,
 } from '../config/config.types.ts';
-import { PMSBusinessRuleError, PMSDataValidationError, PMSMappingError, shown } from '../integrations.errors.ts';
+import {
+  PMSBusinessRuleError,
+  PMSDataValidationError,
+  PMSMappingError,
+  shown,
+} from '../integrations.errors.ts';
 import { isIsoDate, nightsBetween } from '../mapping/dates.ts';
 import type { MappedRecord } from '../mapping/mapper.ts';
 import { decimalText } from '../mapping/transforms.ts';
@@ -33,9 +38,12 @@ export function compileRawSchemaStage(schema: Record<string, unknown> | undefine
     if (validate(raw)) return;
     const error = validate.errors?.[0];
     let pointer = error?.instancePath ?? '';
-    if (error?.keyword === 'required') pointer += `/${(error.params as { missingProperty: string }).missingProperty}`;
+    if (error?.keyword === 'required')
+      pointer += `/${(error.params as { missingProperty: string }).missingProperty}`;
     const reason =
-      error?.keyword === 'required' ? 'is required by raw_schema' : `${error?.message ?? 'is invalid'} (raw_schema)`;
+      error?.keyword === 'required'
+        ? 'is required by raw_schema'
+        : `${error?.message ?? 'is invalid'} (raw_schema)`;
     throw new PMSDataValidationError('raw_schema', pointer || '/', reason);
   };
 }
@@ -44,7 +52,7 @@ export function compileRawSchemaStage(schema: Record<string, unknown> | undefine
 export function compileSanitiser(options: PmsConfigDocument['sanitization']): (record: MappedRecord) => void {
   const trim = options?.trim_strings ?? true;
   const emptyToNull = options?.empty_to_null ?? true;
-  const escape = options?.escape_html ?? false;
+  const escapeFreeText = options?.escape_html ?? false;
   return (record) => {
     for (const key of Object.keys(record) as CanonicalField[]) {
       const original = record[key];
@@ -54,7 +62,7 @@ export function compileSanitiser(options: PmsConfigDocument['sanitization']): (r
         record[key] = null;
         continue;
       }
-      if (escape && FREE_TEXT_FIELDS.includes(key)) value = escapeHtml(value);
+      if (escapeFreeText && FREE_TEXT_FIELDS.includes(key)) value = escapeHtml(value);
       record[key] = value;
     }
   };
@@ -103,8 +111,10 @@ function compileFieldRule(field: string, rule: FieldRule): (value: unknown) => v
       default:
         break;
     }
-    if (rule.min !== undefined && compare(field, value, rule.min) < 0) invalid(field, `must be at least ${rule.min}`);
-    if (rule.max !== undefined && compare(field, value, rule.max) > 0) invalid(field, `must be at most ${rule.max}`);
+    if (rule.min !== undefined && compare(field, value, rule.min) < 0)
+      invalid(field, `must be at least ${rule.min}`);
+    if (rule.max !== undefined && compare(field, value, rule.max) > 0)
+      invalid(field, `must be at most ${rule.max}`);
     const length = String(value).length;
     if (rule.min_length !== undefined && length < rule.min_length) {
       invalid(field, `must have at least ${rule.min_length} characters`);
@@ -112,12 +122,17 @@ function compileFieldRule(field: string, rule: FieldRule): (value: unknown) => v
     if (rule.max_length !== undefined && length > rule.max_length) {
       invalid(field, `must have at most ${rule.max_length} characters`);
     }
-    if (pattern && !pattern.test(String(value))) invalid(field, `${shown(value)} does not match ${rule.pattern}`);
+    if (pattern && !pattern.test(String(value)))
+      invalid(field, `${shown(value)} does not match ${rule.pattern}`);
     if (rule.enum && !rule.enum.some((allowed) => allowed === value)) {
       invalid(field, `${shown(value)} is not one of ${rule.enum.map((v) => JSON.stringify(v)).join(', ')}`);
     }
-    if (rule.format === 'email' && !EMAIL.test(String(value))) invalid(field, `${shown(value)} is not an email address`);
-    if (rule.format === 'phone' && (!PHONE.test(String(value)) || String(value).replace(/\D/g, '').length < 5)) {
+    if (rule.format === 'email' && !EMAIL.test(String(value)))
+      invalid(field, `${shown(value)} is not an email address`);
+    if (
+      rule.format === 'phone' &&
+      (!PHONE.test(String(value)) || String(value).replace(/\D/g, '').length < 5)
+    ) {
       invalid(field, `${shown(value)} is not a phone number`);
     }
   };
@@ -150,7 +165,10 @@ function checkCanonicalShape(record: MappedRecord): void {
   }
   if (record.status !== null && record.status !== undefined) {
     if (!(CANONICAL_STATUSES as readonly unknown[]).includes(record.status)) {
-      throw new PMSMappingError('status', `${shown(record.status)} is not a canonical status; map it with map_status`);
+      throw new PMSMappingError(
+        'status',
+        `${shown(record.status)} is not a canonical status; map it with map_status`,
+      );
     }
   }
   for (const field of ['check_in', 'check_out'] as const) {
@@ -168,24 +186,37 @@ function checkCanonicalShape(record: MappedRecord): void {
   }
   const amount = record.total_amount;
   if (amount !== null && amount !== undefined) {
-    const value = typeof amount === 'number' && Number.isFinite(amount) ? decimalText('total_amount', amount) : amount;
-    if (typeof value !== 'string' || !DECIMAL.test(value)) invalid('total_amount', `${shown(amount)} is not a decimal amount`);
+    const value =
+      typeof amount === 'number' && Number.isFinite(amount) ? decimalText('total_amount', amount) : amount;
+    if (typeof value !== 'string' || !DECIMAL.test(value))
+      invalid('total_amount', `${shown(amount)} is not a decimal amount`);
     // numeric(12, 2) in the ledger: at most ten digits before the point.
-    if (/^-?0*\d{11,}/.test(value)) invalid('total_amount', 'is too large (at most 10 digits before the point)');
+    if (/^-?0*\d{11,}/.test(value))
+      invalid('total_amount', 'is too large (at most 10 digits before the point)');
     record.total_amount = value;
   }
   const currency = record.currency;
-  if (currency !== null && currency !== undefined && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) {
+  if (
+    currency !== null &&
+    currency !== undefined &&
+    (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+  ) {
     invalid('currency', `${shown(currency)} is not an ISO 4217 code (three capital letters)`);
   }
   const updated = record.source_updated_at;
-  if (updated !== null && updated !== undefined && (typeof updated !== 'string' || Number.isNaN(Date.parse(updated)))) {
+  if (
+    updated !== null &&
+    updated !== undefined &&
+    (typeof updated !== 'string' || Number.isNaN(Date.parse(updated)))
+  ) {
     invalid('source_updated_at', `${shown(updated)} is not a timestamp; parse it with parse_datetime`);
   }
 }
 
 /** Stage 4: required fields, the config's field rules, then the canonical shape. */
-export function compileFieldRules(rules: PmsConfigDocument['validation_rules']): (record: MappedRecord) => void {
+export function compileFieldRules(
+  rules: PmsConfigDocument['validation_rules'],
+): (record: MappedRecord) => void {
   const required = [...new Set([...LEDGER_REQUIRED, ...(rules?.required ?? [])])];
   const checks = Object.entries(rules?.fields ?? {}).map(([field, rule]) => ({
     field: field as CanonicalField,
@@ -220,17 +251,24 @@ export function compileBusinessRules(
     const checkIn = record.check_in as string;
     const checkOut = record.check_out as string;
     const nights = nightsBetween(checkIn, checkOut);
-    if (nights < 1) throw new PMSBusinessRuleError('check_out', `must be after check_in (${checkIn} → ${checkOut})`);
+    if (nights < 1)
+      throw new PMSBusinessRuleError('check_out', `must be after check_in (${checkIn} → ${checkOut})`);
     for (const rule of listed) {
       switch (rule.rule) {
         case 'max_stay_nights':
           if (nights > rule.value) {
-            throw new PMSBusinessRuleError('check_out', `a stay of ${nights} nights exceeds max_stay_nights ${rule.value}`);
+            throw new PMSBusinessRuleError(
+              'check_out',
+              `a stay of ${nights} nights exceeds max_stay_nights ${rule.value}`,
+            );
           }
           break;
         case 'min_stay_nights':
           if (nights < rule.value) {
-            throw new PMSBusinessRuleError('check_out', `a stay of ${nights} nights is below min_stay_nights ${rule.value}`);
+            throw new PMSBusinessRuleError(
+              'check_out',
+              `a stay of ${nights} nights is below min_stay_nights ${rule.value}`,
+            );
           }
           break;
         case 'not_before': {

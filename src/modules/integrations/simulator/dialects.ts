@@ -63,7 +63,8 @@ const QS_CLASS = { STD: 1, DBL: 2, STE: 3 } as const;
 
 /** The stay as a dialect should show it, broken on purpose for the bad kinds that touch dates. */
 function stay(b: SimBooking): { checkIn: string; checkOut: string; impossibleCheckIn: boolean } {
-  if (b.bad === 'business_rules') return { checkIn: b.checkIn, checkOut: addDays(b.checkIn, 45), impossibleCheckIn: false };
+  if (b.bad === 'business_rules')
+    return { checkIn: b.checkIn, checkOut: addDays(b.checkIn, 45), impossibleCheckIn: false };
   return { checkIn: b.checkIn, checkOut: b.checkOut, impossibleCheckIn: b.bad === 'mapping' };
 }
 const email = (b: SimBooking) => (b.bad === 'field_rules' ? 'not-an-email' : b.email);
@@ -165,7 +166,8 @@ function afterToken(list: SimBooking[], raw: string | null): SimBooking[] | null
   return list.filter((b) => b.updatedMs > ms! || (b.updatedMs === ms && b.ref > ref!));
 }
 
-const bearer = (headers: IncomingHttpHeaders) => /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
+const bearer = (headers: IncomingHttpHeaders) =>
+  /^Bearer (.+)$/.exec(String(headers.authorization ?? ''))?.[1];
 
 export const dialects: Record<DialectName, Dialect> = {
   acme: {
@@ -181,7 +183,10 @@ export const dialects: Record<DialectName, Dialect> = {
       const items = all.slice((page - 1) * perPage, page * perPage);
       return {
         status: 200,
-        body: { data: items.map((b) => renderAcme(b, 'total')), meta: { page, per_page: perPage, total: all.length } },
+        body: {
+          data: items.map((b) => renderAcme(b, 'total')),
+          meta: { page, per_page: perPage, total: all.length },
+        },
       };
     },
   },
@@ -215,8 +220,15 @@ export const dialects: Record<DialectName, Dialect> = {
       const since = sinceIso(url.searchParams.get('changed_after'));
       const offset = intParam(url, 'offset', 0, 100_000_000);
       const limit = intParam(url, 'limit', 100, 1000);
-      if (since === null || offset === null || !limit) return badRequest('bad changed_after, offset or limit');
-      return { status: 200, body: source.since(hotel, since).slice(offset, offset + limit).map(renderFlat) };
+      if (since === null || offset === null || !limit)
+        return badRequest('bad changed_after, offset or limit');
+      return {
+        status: 200,
+        body: source
+          .since(hotel, since)
+          .slice(offset, offset + limit)
+          .map(renderFlat),
+      };
     },
   },
   quickstay: {

@@ -53,9 +53,60 @@ export function rng(seed: string): () => number {
   };
 }
 
-const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken', 'Radia', 'Linus', 'Frances', 'John', 'Hedy', 'Tim', 'Katherine', 'Dennis', 'Anita', 'Niklaus', 'Sophie', 'José'];
-const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Hamilton', 'Thompson', 'Perlman', 'Torvalds', 'Allen', 'McCarthy', 'Lamarr', 'Berners-Lee', 'Johnson', 'Ritchie', 'Borg', 'Wirth', 'Wilson', "O'Neil"];
-const NOTES = [null, null, null, 'Late arrival', 'Quiet room please', '<b>VIP</b> & returning guest', '  Needs a cot  ', ''];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Alan',
+  'Edsger',
+  'Barbara',
+  'Donald',
+  'Margaret',
+  'Ken',
+  'Radia',
+  'Linus',
+  'Frances',
+  'John',
+  'Hedy',
+  'Tim',
+  'Katherine',
+  'Dennis',
+  'Anita',
+  'Niklaus',
+  'Sophie',
+  'José',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Turing',
+  'Dijkstra',
+  'Liskov',
+  'Knuth',
+  'Hamilton',
+  'Thompson',
+  'Perlman',
+  'Torvalds',
+  'Allen',
+  'McCarthy',
+  'Lamarr',
+  'Berners-Lee',
+  'Johnson',
+  'Ritchie',
+  'Borg',
+  'Wirth',
+  'Wilson',
+  "O'Neil",
+];
+const NOTES = [
+  null,
+  null,
+  null,
+  'Late arrival',
+  'Quiet room please',
+  '<b>VIP</b> & returning guest',
+  '  Needs a cot  ',
+  '',
+];
 const RATES = { STD: 9000, DBL: 13000, STE: 25000 } as const;
 
 function pick<T>(random: () => number, items: readonly T[]): T {

@@ -49,6 +49,8 @@ export interface Simulator {
   injectFaults(...faults: Fault[]): void;
   setFailRate(rate: number): void;
   setLatency(ms: number): void;
+  /** Sets up a hotel before its first request: how many bookings, and what share of them is bad. */
+  defineHotel(hotel: string, settings: { bookings?: number; badRatio?: number }): void;
   /** The hotel's current bookings, for assertions. */
   bookings(hotel: string): SimBooking[];
   stats(): SimulatorStats;
@@ -63,6 +65,7 @@ const DEFAULT_CREDENTIALS: Record<DialectName, string> = {
 };
 
 class HotelStore {
+  generator!: GeneratorOptions;
   /** Current version of each booking, by index. */
   readonly byIndex: SimBooking[] = [];
   /** The same bookings ordered by (modification time, ref), for incremental reads. */
@@ -99,6 +102,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let failFlip = false;
   const faults: Fault[] = [];
   const hotels = new Map<string, HotelStore>();
+  const hotelSettings = new Map<string, { bookings?: number; badRatio?: number }>();
   let clock = clockStart(generator.baseDate);
   let stats: SimulatorStats = { requests: 0, byStatus: {} };
 
@@ -106,9 +110,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let store = hotels.get(id);
     if (store) return store;
     store = new HotelStore();
-    const count = options.hotels?.[id] ?? options.bookings ?? 100;
+    const settings = hotelSettings.get(id);
+    const count = settings?.bookings ?? options.hotels?.[id] ?? options.bookings ?? 100;
+    store.generator = { ...generator, badRatio: settings?.badRatio ?? generator.badRatio };
     const start = clockStart(generator.baseDate);
-    for (let i = 0; i < count; i++) store.byIndex.push(generateBooking(generator, id, i, 1, start + (i + 1) * 1000));
+    for (let i = 0; i < count; i++) {
+      store.byIndex.push(generateBooking(store.generator, id, i, 1, start + (i + 1) * 1000));
+    }
     store.ordered = [...store.byIndex];
     clock = Math.max(clock, start + count * 1000);
     hotels.set(id, store);
@@ -131,7 +139,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     for (const index of chosen) {
       clock += 1000;
       const current = store.byIndex[index]!;
-      store.byIndex[index] = generateBooking(generator, id, index, current.version + 1, clock);
+      store.byIndex[index] = generateBooking(store.generator, id, index, current.version + 1, clock);
     }
     store.ordered = [...store.byIndex].sort((a, b) => a.updatedMs - b.updatedMs || a.ref - b.ref);
     return [...chosen].map((i) => store.byIndex[i]!.ref);
@@ -215,7 +223,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       });
   });
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
   const { port } = server.address() as AddressInfo;
   const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
 
@@ -235,6 +245,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     },
     setLatency: (ms) => {
       latencyMs = ms;
+    },
+    defineHotel: (id, settings) => {
+      hotelSettings.set(id, settings);
+      hotels.delete(id);
     },
     bookings: (id) => [...hotel(id).byIndex],
     stats: () => structuredClone(stats),

@@ -28,13 +28,14 @@ export async function saveFingerprint(
     ON CONFLICT (pms_type, version, path) DO UPDATE
     SET always_present = pms_raw_field.always_present AND excluded.always_present,
         last_seen_at = now(), last_seen_run_id = excluded.last_seen_run_id`.execute(tx);
-  // Fields no record of this run had are no longer always present.
-  await tx
+  // Fields no record of this run had are no longer always present (all of them, when the run's
+  // records were scalars with no fields at all: `not in ()` is not SQL).
+  let absent = tx
     .updateTable('pms_raw_field')
     .set({ always_present: false })
     .where('pms_type', '=', pmsType)
     .where('version', '=', version)
-    .where('always_present', '=', true)
-    .where('path', 'not in', paths)
-    .execute();
+    .where('always_present', '=', true);
+  if (paths.length > 0) absent = absent.where('path', 'not in', paths);
+  await absent.execute();
 }

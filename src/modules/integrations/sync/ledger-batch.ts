@@ -56,15 +56,24 @@ export function foldDuplicates(bookings: CanonicalBooking[]): CanonicalBooking[]
 
 function contentHash(booking: CanonicalBooking, roomTypeId: string | null, roomId: string | null): string {
   const { source_updated_at: _ignored, ...content } = booking;
-  return createHash('sha1').update(JSON.stringify([content, roomTypeId, roomId])).digest('base64url');
+  return createHash('sha1')
+    .update(JSON.stringify([content, roomTypeId, roomId]))
+    .digest('base64url');
 }
 
-const stayOf = (roomTypeId: string | null, checkIn: string, checkOut: string, status: ReservationStatus): StayUnits[] =>
-  roomTypeId && HOLDS(status) ? [{ roomTypeId, checkIn, checkOut, units: 1 }] : [];
+const stayOf = (
+  roomTypeId: string | null,
+  checkIn: string,
+  checkOut: string,
+  status: ReservationStatus,
+): StayUnits[] => (roomTypeId && HOLDS(status) ? [{ roomTypeId, checkIn, checkOut, units: 1 }] : []);
 
 const sameStays = (a: StayUnits[], b: StayUnits[]) =>
   a.length === b.length &&
-  a.every((s, i) => s.roomTypeId === b[i]!.roomTypeId && s.checkIn === b[i]!.checkIn && s.checkOut === b[i]!.checkOut);
+  a.every(
+    (s, i) =>
+      s.roomTypeId === b[i]!.roomTypeId && s.checkIn === b[i]!.checkIn && s.checkOut === b[i]!.checkOut,
+  );
 
 interface Planned {
   booking: CanonicalBooking;
@@ -82,7 +91,11 @@ interface Planned {
  * writes guests, reservations, rooms and PMS details in bulk, adjusts the calendar through the
  * inventory service and appends the reservation events.
  */
-export async function writeBatch(tx: Tx, ctx: BatchContext, bookings: CanonicalBooking[]): Promise<BatchOutcome> {
+export async function writeBatch(
+  tx: Tx,
+  ctx: BatchContext,
+  bookings: CanonicalBooking[],
+): Promise<BatchOutcome> {
   const folded = foldDuplicates(bookings);
   const outcome: BatchOutcome = {
     created: 0,
@@ -110,7 +123,8 @@ export async function writeBatch(tx: Tx, ctx: BatchContext, bookings: CanonicalB
     const code = booking.room_type_code;
     const roomTypeId = code === null ? null : (ctx.lookups.roomTypeIds.get(code) ?? null);
     if (code === null) outcome.withoutRoomType += 1;
-    else if (roomTypeId === null) outcome.unknownRoomTypes.set(code, (outcome.unknownRoomTypes.get(code) ?? 0) + 1);
+    else if (roomTypeId === null)
+      outcome.unknownRoomTypes.set(code, (outcome.unknownRoomTypes.get(code) ?? 0) + 1);
     const room = booking.room_number === null ? undefined : ctx.lookups.rooms.get(booking.room_number);
     const roomId = room && room.roomTypeId === roomTypeId ? room.id : null;
     const hash = contentHash(booking, roomTypeId, roomId);
@@ -207,7 +221,9 @@ export async function writeBatch(tx: Tx, ctx: BatchContext, bookings: CanonicalB
   const changes: ImportedChange[] = [];
   for (const w of applied) {
     const before = w.existing;
-    const release = before ? stayOf(before.room_type_id, before.check_in, before.check_out, before.status) : [];
+    const release = before
+      ? stayOf(before.room_type_id, before.check_in, before.check_out, before.status)
+      : [];
     const take = stayOf(w.roomTypeId, w.booking.check_in, w.booking.check_out, w.booking.status);
     if (!sameStays(release, take)) changes.push({ reservationId: w.reservationId, release, take });
   }
@@ -221,7 +237,10 @@ export async function writeBatch(tx: Tx, ctx: BatchContext, bookings: CanonicalB
     outcome.overbookedNights = result.overbooked.length;
   }
 
-  await upsert.insertEvents(tx, applied.map((w) => reservationEvent(ctx, w)));
+  await upsert.insertEvents(
+    tx,
+    applied.map((w) => reservationEvent(ctx, w)),
+  );
   return outcome;
 }
 
@@ -237,7 +256,8 @@ function reservationEvent(ctx: BatchContext, w: Planned): CloudEvent {
       id: w.reservationId,
       property_id: ctx.propertyId,
       confirmation_code:
-        before?.confirmation_code ?? importedConfirmationCode(ctx.propertyId, ctx.source, w.booking.external_id),
+        before?.confirmation_code ??
+        importedConfirmationCode(ctx.propertyId, ctx.source, w.booking.external_id),
       status: w.booking.status,
       check_in: w.booking.check_in,
       check_out: w.booking.check_out,

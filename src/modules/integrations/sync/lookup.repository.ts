@@ -2,7 +2,11 @@ import type { Db, Tx } from '../../../db/database.ts';
 
 /** Room type codes of a hotel (for room_type_known and for matching imported bookings). */
 export async function roomTypeCodes(db: Db | Tx, propertyId: string): Promise<string[]> {
-  const rows = await db.selectFrom('room_type').select('code').where('property_id', '=', propertyId).execute();
+  const rows = await db
+    .selectFrom('room_type')
+    .select('code')
+    .where('property_id', '=', propertyId)
+    .execute();
   return rows.map((r) => r.code);
 }
 
@@ -10,7 +14,11 @@ export async function roomTypeCodes(db: Db | Tx, propertyId: string): Promise<st
 export async function hotelLookups(db: Db | Tx, propertyId: string) {
   const [types, rooms, property] = await Promise.all([
     db.selectFrom('room_type').select(['id', 'code']).where('property_id', '=', propertyId).execute(),
-    db.selectFrom('room').select(['id', 'number', 'room_type_id']).where('property_id', '=', propertyId).execute(),
+    db
+      .selectFrom('room')
+      .select(['id', 'number', 'room_type_id'])
+      .where('property_id', '=', propertyId)
+      .execute(),
     db.selectFrom('property').select(['currency']).where('id', '=', propertyId).executeTakeFirstOrThrow(),
   ]);
   return {

@@ -42,7 +42,9 @@ export interface ErrorRow {
   sort_key: string;
 }
 
-const SORT_KEY = sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as('sort_key');
+const SORT_KEY = sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as(
+  'sort_key',
+);
 
 export interface ErrorFilter {
   propertyIds: string[] | null;
@@ -66,9 +68,15 @@ export function listErrors(db: Db, filter: ErrorFilter): Promise<ErrorRow[]> {
   if (filter.errorType) query = query.where('error_type', '=', filter.errorType);
   if (filter.after) {
     const { sortKey, id } = filter.after;
-    query = query.where(sql<boolean>`(created_at, id) > (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`);
+    query = query.where(
+      sql<boolean>`(created_at, id) > (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`,
+    );
   }
-  return query.orderBy('created_at').orderBy('id').limit(filter.limit + 1).execute() as Promise<ErrorRow[]>;
+  return query
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(filter.limit + 1)
+    .execute() as Promise<ErrorRow[]>;
 }
 
 /** Quarantined records of a hotel still waiting for a replay, oldest first. */
@@ -83,7 +91,12 @@ export function pendingErrors(
     .where('property_id', '=', propertyId)
     .where('replay_status', '=', 'pending');
   if (filter.syncRunId) query = query.where('sync_run_id', '=', filter.syncRunId);
-  if (filter.ids) query = query.where('id', 'in', filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000']);
+  if (filter.ids)
+    query = query.where(
+      'id',
+      'in',
+      filter.ids.length ? filter.ids : ['00000000-0000-0000-0000-000000000000'],
+    );
   return query.orderBy('created_at').orderBy('id').limit(filter.limit).execute();
 }
 

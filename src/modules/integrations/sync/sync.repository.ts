@@ -25,10 +25,13 @@ export interface RunRow {
   timings: Record<string, number> | null;
   error: string | null;
   requested_by: string | null;
+  replay_filter: { sync_run_id?: string; error_ids?: string[] } | null;
   sort_key: string;
 }
 
-const SORT_KEY = sql<string>`to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as('sort_key');
+const SORT_KEY = sql<string>`to_char(queued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`.as(
+  'sort_key',
+);
 const runColumns = [
   'id',
   'property_id',
@@ -52,12 +55,15 @@ const runColumns = [
   'timings',
   'error',
   'requested_by',
+  'replay_filter',
 ] as const;
 
 export function getRun(db: Db | Tx, id: string): Promise<RunRow | undefined> {
-  return db.selectFrom('sync_run').select([...runColumns, SORT_KEY]).where('id', '=', id).executeTakeFirst() as Promise<
-    RunRow | undefined
-  >;
+  return db
+    .selectFrom('sync_run')
+    .select([...runColumns, SORT_KEY])
+    .where('id', '=', id)
+    .executeTakeFirst() as Promise<RunRow | undefined>;
 }
 
 /**
@@ -73,12 +79,17 @@ export async function queueRun(
     trigger: RunRow['trigger'];
     requested_by: string | null;
     cursor_before: string | null;
+    replay_filter?: RunRow['replay_filter'];
   },
 ): Promise<{ run: RunRow; joined: boolean }> {
+  const values = {
+    ...input,
+    replay_filter: input.replay_filter ? JSON.stringify(input.replay_filter) : null,
+  };
   for (;;) {
     const inserted = await db
       .insertInto('sync_run')
-      .values(input)
+      .values(values)
       .onConflict((oc) => oc.column('connection_id').where('status', 'in', ['queued', 'running']).doNothing())
       .returning('id')
       .executeTakeFirst();
@@ -241,9 +252,13 @@ export function listRuns(db: Db, filter: RunFilter): Promise<RunRow[]> {
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.before) {
     const { sortKey, id } = filter.before;
-    query = query.where(sql<boolean>`(queued_at, id) < (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`);
+    query = query.where(
+      sql<boolean>`(queued_at, id) < (${sortKey}::timestamp AT TIME ZONE 'UTC', ${id}::uuid)`,
+    );
   }
-  return query.orderBy('queued_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute() as Promise<
-    RunRow[]
-  >;
+  return query
+    .orderBy('queued_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute() as Promise<RunRow[]>;
 }

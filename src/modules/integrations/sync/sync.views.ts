@@ -1,5 +1,6 @@
-import type { RunRow } from './sync.repository.ts';
+import type { PmsErrorType } from '../integrations.errors.ts';
 import type { ErrorRow } from './quarantine.repository.ts';
+import type { RunRow } from './sync.repository.ts';
 
 export interface RunView {
   id: string;
@@ -53,7 +54,7 @@ export function toErrorView(row: ErrorRow) {
     sync_run_id: row.sync_run_id,
     property_id: row.property_id,
     stage: row.stage,
-    error_type: row.error_type,
+    error_type: row.error_type as PmsErrorType,
     field: row.field,
     message: row.message,
     external_id: row.external_id,

@@ -1,0 +1,10 @@
+import { apiBook, apiCheck, phase, seed, spreadStay, startApi } from './booking.ts';
+import { freshDatabase } from './support.ts';
+const database = await freshDatabase('probe');
+const world = await seed(database, ['x']);
+const api = await startApi(database, world, { LOCK_POLICY: 'wait', NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=/tmp/pms-prof' });
+const mode = process.argv[2] ?? 'check';
+const r = await phase(mode, mode === 'check' ? 32 : 64, 4, () => (mode === 'check' ? apiCheck(api, world) : apiBook(api, world, spreadStay(world))));
+console.log(mode, r.perSecond.toFixed(0), r.p50.toFixed(1), r.p99.toFixed(1), r.failed);
+await api.stop();
+await database.close();

@@ -1,0 +1,549 @@
+/**
+ * Booking benchmark (issue 3): bookings per second through the HTTP API at 64 concurrent clients,
+ * on spread-out inventory and on one hot room type, with p50/p99 latency and the share of
+ * requests that failed for any reason other than a true sell-out; the same booking as raw SQL on
+ * the same PostgreSQL in one round trip (the physical limit), and the ratios. Then availability
+ * checks of 30 nights at 32 clients, API against a raw read. Then the lock policies and batching
+ * compared on the hot room type, which is how the default policy was chosen.
+ *
+ *   npx tsx bench/booking.ts            (BENCH_SECONDS=4 per phase by default)
+ *
+ * Uses DATABASE_URL's server when set, else an embedded PostgreSQL; always a fresh database.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { freePort } from '../src/db/embedded.ts';
+import * as users from '../src/modules/auth/auth.repository.ts';
+import { hashPassword } from '../src/modules/auth/password.ts';
+import { addDays } from '../src/modules/inventory/inventory.dates.ts';
+import { createMissingNights } from '../src/modules/inventory/inventory.repository.ts';
+import { atLeast, atMost, type BenchDatabase, type Figure, freshDatabase, percentile } from './support.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BOOKING_CLIENTS = 64;
+const CHECK_CLIENTS = 32;
+const SPREAD_ROOM_TYPES = 64;
+const FIRST_NIGHT = '2031-01-01';
+const DAYS = 400;
+const STAY_NIGHTS = 3;
+const CHECK_NIGHTS = 30;
+const PASSWORD = 'bench-password-1234';
+
+type Outcome = 'ok' | 'soldout' | 'failed';
+
+export interface PhaseResult {
+  name: string;
+  clients: number;
+  seconds: number;
+  requests: number;
+  ok: number;
+  soldOut: number;
+  failed: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  failures: Record<string, number>;
+}
+
+/** `clients` loops, each sending one request after the other until the time is up. */
+async function phase(
+  name: string,
+  clients: number,
+  seconds: number,
+  operation: (client: number) => Promise<{ outcome: Outcome; detail?: string }>,
+): Promise<PhaseResult> {
+  const latencies: number[] = [];
+  const failures: Record<string, number> = {};
+  let ok = 0;
+  let soldOut = 0;
+  let failed = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      while (performance.now() < deadline) {
+        const begin = performance.now();
+        let result: { outcome: Outcome; detail?: string };
+        try {
+          result = await operation(client);
+        } catch (error) {
+          result = { outcome: 'failed', detail: error instanceof Error ? error.message : String(error) };
+        }
+        latencies.push(performance.now() - begin);
+        if (result.outcome === 'ok') ok++;
+        else if (result.outcome === 'soldout') soldOut++;
+        else {
+          failed++;
+          const key = result.detail ?? 'unknown';
+          failures[key] = (failures[key] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return {
+    name,
+    clients,
+    seconds: elapsed,
+    requests: latencies.length,
+    ok,
+    soldOut,
+    failed,
+    perSecond: ok / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failures,
+  };
+}
+
+interface World {
+  propertyId: string;
+  spread: string[];
+  hot: Record<string, string>;
+  email: string;
+}
+
+async function seed(database: BenchDatabase, hotNames: string[]): Promise<World> {
+  const { db } = database;
+  const property = await db
+    .insertInto('property')
+    .values({ code: 'BENCH', name: 'Benchmark Hotel', currency: 'EUR' })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const roomType = async (code: string) =>
+    (
+      await db
+        .insertInto('room_type')
+        // Capacity large enough that no phase sells out: every refusal would be spurious.
+        .values({ property_id: property.id, code, name: code, total_units: 1_000_000 })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+    ).id;
+  const spread: string[] = [];
+  for (let i = 0; i < SPREAD_ROOM_TYPES; i++) spread.push(await roomType(`SPREAD${i}`));
+  const hot: Record<string, string> = {};
+  for (const name of hotNames) hot[name] = await roomType(`HOT-${name}`);
+  await db.transaction().execute((tx) =>
+    createMissingNights(
+      tx,
+      property.id,
+      [...spread, ...Object.values(hot)].map((roomTypeId) => ({
+        roomTypeId,
+        start: FIRST_NIGHT,
+        end: addDays(FIRST_NIGHT, DAYS),
+      })),
+      null,
+    ),
+  );
+  const email = 'bench@example.test';
+  const hash = await hashPassword(PASSWORD);
+  await db.transaction().execute(async (tx) => {
+    await users.insertUser(tx, { email, password_hash: hash, role: 'SUPER_ADMIN', full_name: 'Bench' });
+  });
+  await sql`ANALYZE`.execute(db);
+  return { propertyId: property.id, spread, hot, email };
+}
+
+/** The physical limit: one round trip that locks the nights in order, updates them and inserts the reservation. */
+const RAW_BOOKING_FUNCTION = `
+  CREATE FUNCTION bench_book(p_property uuid, p_room_type uuid, p_check_in date, p_check_out date)
+  RETURNS uuid LANGUAGE plpgsql AS $$
+  DECLARE
+    changed int;
+    reservation_id uuid;
+  BEGIN
+    PERFORM 1 FROM inventory_calendar
+      WHERE room_type_id = p_room_type AND date >= p_check_in AND date < p_check_out
+      ORDER BY room_type_id, date FOR UPDATE;
+    UPDATE inventory_calendar SET booked_units = booked_units + 1
+      WHERE room_type_id = p_room_type AND date >= p_check_in AND date < p_check_out AND NOT stop_sell
+        AND booked_units + held_units + 1 <= total_units - out_of_order_units + overbooking_limit;
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    IF changed <> p_check_out - p_check_in THEN
+      RAISE EXCEPTION 'sold out' USING ERRCODE = 'P0001';
+    END IF;
+    INSERT INTO reservation (property_id, confirmation_code, status, check_in, check_out, currency)
+      VALUES (p_property, md5(random()::text), 'confirmed', p_check_in, p_check_out, 'EUR')
+      RETURNING id INTO reservation_id;
+    RETURN reservation_id;
+  END $$;
+`;
+
+const randomInt = (n: number) => Math.floor(Math.random() * n);
+const spreadStay = (world: World) => {
+  const checkIn = addDays(FIRST_NIGHT, randomInt(DAYS - STAY_NIGHTS));
+  return {
+    roomTypeId: world.spread[randomInt(world.spread.length)]!,
+    checkIn,
+    checkOut: addDays(checkIn, STAY_NIGHTS),
+  };
+};
+const checkStay = (world: World) => ({
+  roomTypeId: world.spread[randomInt(world.spread.length)]!,
+  checkIn: addDays(FIRST_NIGHT, randomInt(DAYS - CHECK_NIGHTS)),
+});
+const hotStay = (roomTypeId: string) => ({
+  roomTypeId,
+  checkIn: addDays(FIRST_NIGHT, 1),
+  checkOut: addDays(FIRST_NIGHT, 1 + STAY_NIGHTS),
+});
+
+async function rawPhases(database: BenchDatabase, world: World, seconds: number) {
+  await sql.raw(RAW_BOOKING_FUNCTION).execute(database.db);
+  const pool = new pg.Pool({ connectionString: database.url, max: BOOKING_CLIENTS });
+  try {
+    await Promise.all(Array.from({ length: BOOKING_CLIENTS }, () => pool.query('SELECT 1')));
+    const book = async (stay: { roomTypeId: string; checkIn: string; checkOut: string }) => {
+      try {
+        await pool.query('SELECT bench_book($1, $2, $3, $4)', [
+          world.propertyId,
+          stay.roomTypeId,
+          stay.checkIn,
+          stay.checkOut,
+        ]);
+        return { outcome: 'ok' as const };
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        return code === 'P0001'
+          ? { outcome: 'soldout' as const }
+          : { outcome: 'failed' as const, detail: code };
+      }
+    };
+    const spread = await phase('raw SQL, spread', BOOKING_CLIENTS, seconds, () => book(spreadStay(world)));
+    const hot = await phase('raw SQL, hot room type', BOOKING_CLIENTS, seconds, () =>
+      book(hotStay(world.hot.raw!)),
+    );
+    const check = await phase('raw SQL read, 30 nights', CHECK_CLIENTS, seconds, async () => {
+      const stay = checkStay(world);
+      const result = await pool.query(
+        `SELECT date, total_units - out_of_order_units + overbooking_limit - booked_units - held_units AS available,
+                stop_sell FROM inventory_calendar WHERE room_type_id = $1 AND date >= $2 AND date < $3 ORDER BY date`,
+        [stay.roomTypeId, stay.checkIn, addDays(stay.checkIn, CHECK_NIGHTS)],
+      );
+      return { outcome: result.rowCount === CHECK_NIGHTS ? 'ok' : 'failed', detail: 'short read' };
+    });
+    return { spread, hot, check };
+  } finally {
+    await pool.end();
+  }
+}
+
+interface ApiServer {
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the real server (`pms start --role api`) in its own process, as it runs in production. */
+async function startApi(
+  database: BenchDatabase,
+  world: World,
+  env: Record<string, string>,
+): Promise<ApiServer> {
+  const port = await freePort();
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'pms-bench-api-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [path.join(ROOT, 'bin/pms.js'), 'start', '--role', 'api', '--port', String(port)],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DATABASE_URL: database.url,
+        HOST: '127.0.0.1',
+        PMS_DATA_DIR: dataDir,
+        JWT_SECRET: randomBytes(32).toString('hex'),
+        PMS_SECRETS_KEY: randomBytes(32).toString('hex'),
+        LOG_LEVEL: 'warn',
+        LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+        ...env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (attempt > 300 || child.exitCode !== null) {
+      await stop();
+      throw new Error('The API server did not start.');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const login = await fetch(`${url}/api/auth/token/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: world.email, password: PASSWORD }),
+  });
+  const token = ((await login.json()) as { access: string }).access;
+  return { url, token, stop };
+}
+
+async function apiBook(
+  api: ApiServer,
+  world: World,
+  stay: { roomTypeId: string; checkIn: string; checkOut: string },
+) {
+  const response = await fetch(`${api.url}/api/reservations/create/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      property_id: world.propertyId,
+      check_in: stay.checkIn,
+      check_out: stay.checkOut,
+      guest: { full_name: 'Bench Guest' },
+      rooms: [{ room_type_id: stay.roomTypeId }],
+    }),
+  });
+  const body = (await response.json()) as { code?: string };
+  if (response.status === 201) return { outcome: 'ok' as const };
+  if (body.code === 'INVENTORY_UNAVAILABLE') return { outcome: 'soldout' as const };
+  return { outcome: 'failed' as const, detail: `${response.status} ${body.code ?? ''}`.trim() };
+}
+
+async function apiCheck(api: ApiServer, world: World) {
+  const stay = checkStay(world);
+  const response = await fetch(`${api.url}/api/inventory/check/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      room_type_id: stay.roomTypeId,
+      check_in: stay.checkIn,
+      check_out: addDays(stay.checkIn, CHECK_NIGHTS),
+    }),
+  });
+  const body = (await response.json()) as { nights?: unknown[]; code?: string };
+  return response.status === 200 && body.nights?.length === CHECK_NIGHTS
+    ? { outcome: 'ok' as const }
+    : { outcome: 'failed' as const, detail: `${response.status} ${body.code ?? ''}`.trim() };
+}
+
+/** Runs `work` against a server started with `env`, after a short warm-up so the JIT is not measured. */
+async function withApi<T>(
+  database: BenchDatabase,
+  world: World,
+  env: Record<string, string>,
+  work: (api: ApiServer) => Promise<T>,
+): Promise<T> {
+  const api = await startApi(database, world, env);
+  try {
+    await phase('warm-up', BOOKING_CLIENTS, 1, () => apiBook(api, world, spreadStay(world)));
+    await phase('warm-up', CHECK_CLIENTS, 0.5, () => apiCheck(api, world));
+    return await work(api);
+  } finally {
+    await api.stop();
+  }
+}
+
+export interface BookingBenchReport {
+  figures: Figure[];
+  phases: PhaseResult[];
+}
+
+export { apiBook, apiCheck, checkStay, hotStay, phase, seed, spreadStay, startApi };
+
+export async function runBookingBench(
+  options: { seconds?: number; log?: (line: string) => void } = {},
+): Promise<BookingBenchReport> {
+  const seconds = options.seconds ?? Number(process.env.BENCH_SECONDS ?? 4);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const database = await freshDatabase('booking');
+  const phases: PhaseResult[] = [];
+  const report = (result: PhaseResult) => {
+    phases.push(result);
+    const failures = Object.entries(result.failures)
+      .map(([kind, count]) => `${kind} ×${count}`)
+      .join(', ');
+    log(
+      `  ${result.name.padEnd(48)} ${result.perSecond.toFixed(0).padStart(6)}/s  p50 ${result.p50.toFixed(1).padStart(6)} ms  ` +
+        `p99 ${result.p99.toFixed(1).padStart(6)} ms  failed ${result.failed}/${result.requests}${failures ? ` (${failures})` : ''}`,
+    );
+    return result;
+  };
+  try {
+    const world = await seed(database, ['raw', 'wait', 'nowait', 'wait1', 'nowait1']);
+    log(
+      `booking bench: ${BOOKING_CLIENTS} booking clients, ${CHECK_CLIENTS} check clients, ${seconds} s per phase`,
+    );
+    const raw = await rawPhases(database, world, seconds);
+    [raw.spread, raw.hot, raw.check].forEach(report);
+
+    const api = await withApi(database, world, { LOCK_POLICY: 'wait' }, async (server) => ({
+      spread: report(
+        await phase('API, spread (wait, batched)', BOOKING_CLIENTS, seconds, () =>
+          apiBook(server, world, spreadStay(world)),
+        ),
+      ),
+      hot: report(
+        await phase('API, hot room type (wait, batched)', BOOKING_CLIENTS, seconds, () =>
+          apiBook(server, world, hotStay(world.hot.wait!)),
+        ),
+      ),
+      check: report(
+        await phase('API check, 30 nights', CHECK_CLIENTS, seconds, () => apiCheck(server, world)),
+      ),
+    }));
+    const nowait = await withApi(database, world, { LOCK_POLICY: 'nowait' }, async (server) =>
+      report(
+        await phase('API, hot room type (nowait, batched)', BOOKING_CLIENTS, seconds, () =>
+          apiBook(server, world, hotStay(world.hot.nowait!)),
+        ),
+      ),
+    );
+    const unbatched = await withApi(
+      database,
+      world,
+      { LOCK_POLICY: 'wait', BOOKING_BATCH_MAX: '1' },
+      async (server) => ({
+        spread: report(
+          await phase('API, spread (wait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
+            apiBook(server, world, spreadStay(world)),
+          ),
+        ),
+        hot: report(
+          await phase('API, hot room type (wait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
+            apiBook(server, world, hotStay(world.hot.wait1!)),
+          ),
+        ),
+      }),
+    );
+    const nowaitUnbatched = await withApi(
+      database,
+      world,
+      { LOCK_POLICY: 'nowait', BOOKING_BATCH_MAX: '1' },
+      async (server) =>
+        report(
+          await phase('API, hot room type (nowait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
+            apiBook(server, world, hotStay(world.hot.nowait1!)),
+          ),
+        ),
+    );
+
+    const share = (result: PhaseResult) => (result.requests ? result.failed / result.requests : 0);
+    const spreadRatio = api.spread.perSecond / raw.spread.perSecond;
+    const hotRatio = api.hot.perSecond / raw.hot.perSecond;
+    const checkRatio = api.check.perSecond / raw.check.perSecond;
+    const figures: Figure[] = [
+      { bench: 'booking', metric: 'api_spread_bookings_per_s', value: api.spread.perSecond, unit: '/s' },
+      { bench: 'booking', metric: 'api_spread_p50_ms', value: api.spread.p50, unit: 'ms' },
+      { bench: 'booking', metric: 'api_spread_p99_ms', value: api.spread.p99, unit: 'ms' },
+      { bench: 'booking', metric: 'raw_spread_bookings_per_s', value: raw.spread.perSecond, unit: '/s' },
+      { bench: 'booking', metric: 'raw_spread_p99_ms', value: raw.spread.p99, unit: 'ms' },
+      {
+        bench: 'booking',
+        metric: 'spread_ratio_api_to_raw',
+        value: spreadRatio,
+        unit: '×',
+        ...atLeast(spreadRatio, 0.5),
+      },
+      {
+        bench: 'booking',
+        metric: 'spread_p99_ratio_api_to_raw',
+        value: api.spread.p99 / raw.spread.p99,
+        unit: '×',
+        ...atMost(api.spread.p99 / raw.spread.p99, 2),
+      },
+      { bench: 'booking', metric: 'api_hot_bookings_per_s', value: api.hot.perSecond, unit: '/s' },
+      { bench: 'booking', metric: 'api_hot_p50_ms', value: api.hot.p50, unit: 'ms' },
+      { bench: 'booking', metric: 'api_hot_p99_ms', value: api.hot.p99, unit: 'ms' },
+      { bench: 'booking', metric: 'raw_hot_bookings_per_s', value: raw.hot.perSecond, unit: '/s' },
+      { bench: 'booking', metric: 'raw_hot_p99_ms', value: raw.hot.p99, unit: 'ms' },
+      {
+        bench: 'booking',
+        metric: 'hot_ratio_api_to_raw',
+        value: hotRatio,
+        unit: '×',
+        ...atLeast(hotRatio, 0.5),
+      },
+      {
+        bench: 'booking',
+        metric: 'hot_p99_ratio_api_to_raw',
+        value: api.hot.p99 / raw.hot.p99,
+        unit: '×',
+        ...atMost(api.hot.p99 / raw.hot.p99, 2),
+      },
+      {
+        bench: 'booking',
+        metric: 'spurious_failure_share',
+        value: share(api.spread) + share(api.hot),
+        unit: 'share',
+        ...atMost(share(api.spread) + share(api.hot), 0),
+      },
+      { bench: 'booking', metric: 'api_check_30_nights_per_s', value: api.check.perSecond, unit: '/s' },
+      { bench: 'booking', metric: 'raw_check_30_nights_per_s', value: raw.check.perSecond, unit: '/s' },
+      {
+        bench: 'booking',
+        metric: 'check_ratio_api_to_raw',
+        value: checkRatio,
+        unit: '×',
+        ...atLeast(checkRatio, 0.3),
+      },
+      {
+        bench: 'booking',
+        metric: 'api_check_p99_ms',
+        value: api.check.p99,
+        unit: 'ms',
+        ...atMost(api.check.p99, 10),
+      },
+      { bench: 'booking', metric: 'api_hot_nowait_bookings_per_s', value: nowait.perSecond, unit: '/s' },
+      { bench: 'booking', metric: 'api_hot_nowait_failure_share', value: share(nowait), unit: 'share' },
+      {
+        bench: 'booking',
+        metric: 'api_spread_unbatched_bookings_per_s',
+        value: unbatched.spread.perSecond,
+        unit: '/s',
+      },
+      {
+        bench: 'booking',
+        metric: 'api_hot_unbatched_bookings_per_s',
+        value: unbatched.hot.perSecond,
+        unit: '/s',
+      },
+      { bench: 'booking', metric: 'api_hot_unbatched_p99_ms', value: unbatched.hot.p99, unit: 'ms' },
+      {
+        bench: 'booking',
+        metric: 'api_hot_nowait_unbatched_bookings_per_s',
+        value: nowaitUnbatched.perSecond,
+        unit: '/s',
+      },
+      {
+        bench: 'booking',
+        metric: 'api_hot_nowait_unbatched_failure_share',
+        value: share(nowaitUnbatched),
+        unit: 'share',
+      },
+    ];
+    log('');
+    for (const figure of figures) {
+      const verdict = figure.goal ? `  goal ${figure.goal}: ${figure.met ? 'met' : 'NOT met'}` : '';
+      const value =
+        figure.unit === 'share'
+          ? `${(figure.value * 100).toFixed(2)} %`
+          : `${figure.value.toFixed(2)} ${figure.unit}`;
+      log(`  ${figure.metric.padEnd(42)} ${value}${verdict}`);
+    }
+    return { figures, phases };
+  } finally {
+    await database.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runBookingBench();
+}

@@ -1,0 +1,353 @@
+import type { Db, Tx } from '../../../db/database.ts';
+import { recordAudit } from '../../audit/audit.repository.ts';
+import { appendEvent } from '../../events/outbox.ts';
+import type { ApplyImportedChanges } from '../../inventory/inventory.contract.ts';
+import type { ConfigRow } from '../config/config.repository.ts';
+import { findConfigById } from '../config/config.repository.ts';
+import { findConnectionById, lockConnection } from '../connections/connection.repository.ts';
+import { openSecrets } from '../connections/secret-box.ts';
+import { fetchPages } from '../connector/http-connector.ts';
+import { redactor } from '../connector/placeholders.ts';
+import { budgetFor, type RequestBudget } from '../connector/rate-budget.ts';
+import { PMSConnectionError, PMSError } from '../integrations.errors.ts';
+import type { CanonicalBooking } from '../pipeline/canonical.ts';
+import { compilePipeline, type Pipeline } from '../pipeline/pipeline.ts';
+import { CursorTracker } from './cursor.ts';
+import { knownFields, saveFingerprint } from './drift.repository.ts';
+import { compareFields, FieldCensus } from './drift.ts';
+import { type BatchOutcome, writeBatch } from './ledger-batch.ts';
+import { hotelLookups } from './lookup.repository.ts';
+import { prefetch } from './prefetch.ts';
+import * as quarantine from './quarantine.repository.ts';
+import * as runs from './sync.repository.ts';
+import { type RunView, toRunView } from './sync.views.ts';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ExecutorDeps {
+  db: Db;
+  secretsKey: Buffer;
+  applyImportedChanges: ApplyImportedChanges;
+  logger?: Logger;
+  /** Records per upsert transaction. */
+  batchSize?: number;
+  /** The request budget of a PMS (type + host); by default shared process-wide. */
+  budget?: (key: string, requestsPerSecond: number | undefined) => RequestBudget;
+}
+
+export interface RunProgress {
+  run: string;
+  pages: number;
+  fetched: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  quarantined: number;
+}
+
+interface Page {
+  records: Array<{ raw: unknown; errorId?: string }>;
+}
+
+const pipelines = new Map<string, Pipeline>();
+function pipelineFor(config: ConfigRow): Pipeline {
+  let pipeline = pipelines.get(config.checksum);
+  if (!pipeline) {
+    pipeline = compilePipeline(config.document);
+    if (pipelines.size > 100) pipelines.clear();
+    pipelines.set(config.checksum, pipeline);
+  }
+  return pipeline;
+}
+
+const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Executes sync runs: claims a queued run, fetches (or, for a replay, reads the quarantine),
+ * maps every record, and commits batches to the ledger. The cursor moves only in the last
+ * transaction, after the whole fetch succeeded; a failure leaves it where it was.
+ */
+export function createRunExecutor(deps: ExecutorDeps) {
+  const { db } = deps;
+  const logger = deps.logger ?? silentLogger;
+  const batchSize = deps.batchSize ?? 1000;
+  const budget = deps.budget ?? ((key, rps) => budgetFor(key, rps));
+
+  async function execute(runId: string, onProgress?: (progress: RunProgress) => void): Promise<RunView> {
+    const claimed = await runs.claimRun(db, runId);
+    if (!claimed) return toRunView((await runs.getRun(db, runId))!);
+    const started = performance.now();
+    const timings = { fetch_ms: 0, map_ms: 0, write_ms: 0 };
+    const connection = await findConnectionById(db, claimed.connection_id);
+    let redact = (text: string) => text;
+    const abort = new AbortController();
+    try {
+      const config = await findConfigById(db, claimed.config_id);
+      if (!connection || !config)
+        throw new PMSConnectionError('the connection or its config no longer exists');
+      let secrets: Record<string, string>;
+      try {
+        secrets = openSecrets(deps.secretsKey, connection.property_id, connection.secrets_ciphertext);
+      } catch {
+        throw new PMSConnectionError(
+          'the connection secrets cannot be decrypted (was PMS_SECRETS_KEY changed?); set them again',
+        );
+      }
+      redact = redactor(secrets);
+      const lookups = await hotelLookups(db, connection.property_id);
+      const roomTypeCodes = new Set(lookups.roomTypeIds.keys());
+      const pipeline = pipelineFor(config);
+      const replay = claimed.trigger === 'replay';
+      const cursor = new CursorTracker(config.document.source.incremental, connection.cursor);
+      const census = new FieldCensus();
+      const unknownRoomTypes = new Map<string, number>();
+      let withoutRoomType = 0;
+      const progress: RunProgress = {
+        run: runId,
+        pages: 0,
+        fetched: 0,
+        created: 0,
+        updated: 0,
+        unchanged: 0,
+        quarantined: 0,
+      };
+
+      let accepted: CanonicalBooking[] = [];
+      let rejected: quarantine.QuarantineInsert[] = [];
+      let replayed: Array<{ id: string; status: 'ingested' | 'failed' }> = [];
+      let pending = { pages: 0, fetched: 0 };
+
+      const write = async (tx: Tx) => {
+        await lockConnection(tx, connection.id);
+        const outcome: BatchOutcome = await writeBatch(
+          tx,
+          {
+            runId,
+            propertyId: connection.property_id,
+            connectionId: connection.id,
+            source: `pms:${config.pms_type}`,
+            lookups,
+            applyImportedChanges: deps.applyImportedChanges,
+          },
+          accepted,
+        );
+        await quarantine.insertErrors(tx, rejected);
+        await quarantine.markReplayed(tx, replayed, runId);
+        const delta = {
+          pages: pending.pages,
+          fetched: pending.fetched,
+          created: outcome.created,
+          updated: outcome.updated,
+          unchanged: outcome.unchanged,
+          quarantined: rejected.length,
+        };
+        await runs.addProgress(tx, runId, delta);
+        for (const [code, count] of outcome.unknownRoomTypes)
+          unknownRoomTypes.set(code, (unknownRoomTypes.get(code) ?? 0) + count);
+        withoutRoomType += outcome.withoutRoomType;
+        return delta;
+      };
+      const settle = (delta: Omit<RunProgress, 'run'>) => {
+        for (const key of Object.keys(delta) as Array<keyof typeof delta>) progress[key] += delta[key];
+        accepted = [];
+        rejected = [];
+        replayed = [];
+        pending = { pages: 0, fetched: 0 };
+        onProgress?.({ ...progress });
+      };
+
+      const pages: AsyncIterator<Page> = replay
+        ? replayPages(db, connection.property_id, claimed.replay_filter ?? {})
+        : mapPages(
+            fetchPages({
+              config: config.document,
+              baseUrl: connection.base_url,
+              hotelExternalId: connection.hotel_external_id,
+              secrets,
+              cursor: connection.cursor,
+              budget: budget(
+                `${config.pms_type}|${new URL(connection.base_url).origin}`,
+                config.document.source.rate_limit?.requests_per_second,
+              ),
+              signal: abort.signal,
+              onRetry: (info) =>
+                logger.warn(
+                  { run: runId, property: connection.property_id, ...info },
+                  'retrying a PMS request',
+                ),
+            }),
+          );
+
+      let waited = performance.now();
+      for await (const page of prefetch(pages)) {
+        timings.fetch_ms += performance.now() - waited;
+        const mapStart = performance.now();
+        pending.pages += 1;
+        for (const { raw, errorId } of page.records) {
+          pending.fetched += 1;
+          if (!replay) {
+            census.add(raw);
+            cursor.observe(raw);
+          }
+          const result = pipeline.process(raw, { roomTypeCodes });
+          if (result.ok) {
+            accepted.push(result.booking);
+          } else {
+            rejected.push({
+              sync_run_id: runId,
+              property_id: connection.property_id,
+              stage: result.error.stage,
+              error_type: result.error.errorType,
+              field: result.error.field,
+              message: result.error.message,
+              external_id: result.externalId,
+              raw,
+            });
+          }
+          if (errorId) replayed.push({ id: errorId, status: result.ok ? 'ingested' : 'failed' });
+        }
+        timings.map_ms += performance.now() - mapStart;
+        if (accepted.length + rejected.length >= batchSize) {
+          const writeStart = performance.now();
+          settle(await db.transaction().execute(write));
+          timings.write_ms += performance.now() - writeStart;
+        }
+        waited = performance.now();
+      }
+
+      // The last batch commits with the cursor, the drift report and the run's outcome.
+      const writeStart = performance.now();
+      const finished = await db.transaction().execute(async (tx) => {
+        const delta = await write(tx);
+        const total = { ...progress };
+        for (const key of Object.keys(delta) as Array<keyof typeof delta>) total[key] += delta[key];
+        const locked = await lockConnection(tx, connection.id);
+        const moved = replay ? undefined : cursor.advanced();
+        const drift = replay
+          ? null
+          : compareFields(await knownFields(tx, config.pms_type, config.version), census);
+        if (!replay) await saveFingerprint(tx, config.pms_type, config.version, census, runId);
+        const warnings: Record<string, unknown> = {};
+        if (unknownRoomTypes.size > 0)
+          warnings.unknown_room_type_codes = Object.fromEntries(unknownRoomTypes);
+        if (withoutRoomType > 0) warnings.bookings_without_room_type = withoutRoomType;
+        timings.write_ms += performance.now() - writeStart;
+        const row = await runs.finishRun(tx, runId, {
+          status: total.quarantined > 0 ? 'partial' : 'succeeded',
+          cursor_after: moved ?? locked?.cursor ?? null,
+          schema_drift: drift,
+          warnings: Object.keys(warnings).length > 0 ? warnings : null,
+          timings: roundTimings({ ...timings, total_ms: performance.now() - started }),
+          error: null,
+        });
+        await runs.recordLastRun(tx, connection.id, row, moved);
+        await completeRun(tx, row);
+        settle(delta);
+        return row;
+      });
+      logger.info(
+        { run: runId, property: finished.property_id, status: finished.status, fetched: finished.fetched },
+        'PMS sync finished',
+      );
+      return toRunView(finished);
+    } catch (error) {
+      abort.abort();
+      const message = redact(
+        error instanceof PMSError
+          ? error.message
+          : `internal error: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      if (!(error instanceof PMSError))
+        logger.error({ run: runId, err: error }, 'PMS sync failed unexpectedly');
+      else logger.warn({ run: runId, error: message }, 'PMS sync failed');
+      const failed = await db.transaction().execute(async (tx) => {
+        const row = await runs.finishRun(tx, runId, {
+          status: 'failed',
+          cursor_after: connection?.cursor ?? null,
+          schema_drift: null,
+          warnings: null,
+          timings: roundTimings({ ...timings, total_ms: performance.now() - started }),
+          error: message,
+        });
+        if (connection) await runs.recordLastRun(tx, connection.id, row, undefined);
+        await completeRun(tx, row);
+        return row;
+      });
+      return toRunView(failed);
+    }
+  }
+
+  return { execute };
+}
+
+export type RunExecutor = ReturnType<typeof createRunExecutor>;
+
+/** The end of every run: its completion event and an audit row, in the run's last transaction. */
+async function completeRun(tx: Tx, row: runs.RunRow): Promise<void> {
+  const view = toRunView(row);
+  await appendEvent(tx, 'pms.integration.sync.completed', row.property_id, {
+    sync_run: {
+      id: view.id,
+      property_id: view.property_id,
+      trigger: view.trigger,
+      status: view.status,
+      fetched: view.fetched,
+      created: view.created,
+      updated: view.updated,
+      unchanged: view.unchanged,
+      quarantined: view.quarantined,
+      schema_drift: view.schema_drift,
+      error: view.error,
+      started_at: view.started_at,
+      finished_at: view.finished_at,
+    },
+  });
+  await recordAudit(
+    tx,
+    { actor: null, requestId: null },
+    {
+      action: `pms.sync.${row.status}`,
+      entityType: 'sync_run',
+      entityId: row.id,
+      propertyId: row.property_id,
+      diff: {
+        trigger: row.trigger,
+        fetched: row.fetched,
+        created: row.created,
+        updated: row.updated,
+        unchanged: row.unchanged,
+        quarantined: row.quarantined,
+        cursor: [row.cursor_before, row.cursor_after],
+        ...(row.error ? { error: row.error } : {}),
+      },
+    },
+  );
+}
+
+function roundTimings(timings: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)]));
+}
+
+async function* mapPages(source: AsyncIterable<{ records: unknown[] }>): AsyncGenerator<Page> {
+  for await (const page of source) yield { records: page.records.map((raw) => ({ raw })) };
+}
+
+/** A replay reads the hotel's pending quarantine instead of the PMS, a page at a time. */
+async function* replayPages(
+  db: Db,
+  propertyId: string,
+  filter: { sync_run_id?: string; error_ids?: string[] },
+): AsyncGenerator<Page> {
+  const rows = await quarantine.pendingErrors(db, propertyId, {
+    syncRunId: filter.sync_run_id,
+    ids: filter.error_ids,
+    limit: 100_000,
+  });
+  for (let i = 0; i < rows.length; i += 500) {
+    yield { records: rows.slice(i, i + 500).map((row) => ({ raw: row.raw, errorId: row.id })) };
+  }
+}

@@ -1,0 +1,220 @@
+import { NotFoundError, ValidationError } from '../../../app/errors.ts';
+import { decodeCursor, pageOf } from '../../../app/schemas.ts';
+import type { Db } from '../../../db/database.ts';
+import type { SyncRunStatus } from '../../../db/schema.ts';
+import { type RequestContext, recordAudit } from '../../audit/audit.repository.ts';
+import { type Actor, assertCanAdminProperty, propertyScope } from '../../auth/auth.context.ts';
+import { findConnection } from '../connections/connection.repository.ts';
+import { assertIntegrationAdmin } from '../integrations.access.ts';
+import { ConnectionMissingError } from '../integrations.errors.ts';
+import { mapBounded } from './prefetch.ts';
+import * as quarantine from './quarantine.repository.ts';
+import { createRunExecutor, type ExecutorDeps, type RunProgress } from './run-executor.ts';
+import * as runs from './sync.repository.ts';
+import { type RunView, toErrorView, toRunView } from './sync.views.ts';
+
+export interface SyncServiceDeps extends ExecutorDeps {
+  /** Hotels synced at once by one process (the per-PMS request budget applies on top). */
+  concurrency?: number;
+}
+
+type Context = RequestContext & { actor: Actor };
+
+/**
+ * Sync runs as use cases: queue one (on demand, on schedule, or as a replay), execute queued
+ * ones with bounded concurrency, and read runs and quarantined records back.
+ */
+export function createSyncService(deps: SyncServiceDeps) {
+  const { db } = deps;
+  const executor = createRunExecutor(deps);
+  const concurrency = deps.concurrency ?? 4;
+  const background = new Set<Promise<unknown>>();
+
+  function inBackground(runId: string) {
+    const job = executor.execute(runId).catch((error: unknown) => {
+      deps.logger?.error({ run: runId, err: error }, 'PMS sync could not record its outcome');
+    });
+    background.add(job);
+    void job.finally(() => background.delete(job));
+  }
+
+  async function queue(
+    ctx: Context | null,
+    propertyId: string,
+    trigger: 'manual' | 'replay',
+    replayFilter?: { sync_run_id?: string; error_ids?: string[] },
+  ) {
+    const connection = await findConnection(db, propertyId);
+    if (!connection) throw new ConnectionMissingError(propertyId);
+    const queued = await runs.queueRun(db, {
+      property_id: propertyId,
+      connection_id: connection.id,
+      config_id: connection.config_id,
+      trigger,
+      requested_by: ctx?.actor.id ?? null,
+      cursor_before: connection.cursor,
+      replay_filter: replayFilter,
+    });
+    if (!queued.joined && ctx) {
+      await db.transaction().execute((tx) =>
+        recordAudit(tx, ctx, {
+          action: trigger === 'replay' ? 'pms.sync.replay_requested' : 'pms.sync.requested',
+          entityType: 'sync_run',
+          entityId: queued.run.id,
+          propertyId,
+          diff: { trigger, ...(replayFilter ? { replay_filter: replayFilter } : {}) },
+        }),
+      );
+    }
+    return queued;
+  }
+
+  /** Runs now and returns the finished run, or starts it in the background and returns it queued. */
+  async function start(queued: { run: runs.RunRow; joined: boolean }, wait: boolean) {
+    if (!wait) {
+      if (!queued.joined) inBackground(queued.run.id);
+      return { run: toRunView(queued.run), finished: false };
+    }
+    if (!queued.joined) return { run: await executor.execute(queued.run.id), finished: true };
+    return { run: await waitFor(queued.run.id), finished: true };
+  }
+
+  async function waitFor(runId: string): Promise<RunView> {
+    for (;;) {
+      const row = (await runs.getRun(db, runId))!;
+      if (row.status !== 'queued' && row.status !== 'running') return toRunView(row);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  return {
+    execute: executor.execute,
+
+    async request(ctx: Context, input: { property_id: string; wait?: boolean }) {
+      assertCanAdminProperty(ctx.actor, input.property_id);
+      return start(await queue(ctx, input.property_id, 'manual'), input.wait ?? false);
+    },
+
+    async replay(
+      ctx: Context,
+      input: { property_id: string; sync_run_id?: string; error_ids?: string[]; wait?: boolean },
+    ) {
+      assertCanAdminProperty(ctx.actor, input.property_id);
+      const pending = await quarantine.pendingErrors(db, input.property_id, {
+        syncRunId: input.sync_run_id,
+        ids: input.error_ids,
+        limit: 1,
+      });
+      if (pending.length === 0) {
+        throw new ValidationError('There are no quarantined records waiting for a replay here.', [
+          { pointer: '/body', message: 'selects no pending quarantined record' },
+        ]);
+      }
+      const filter = {
+        ...(input.sync_run_id ? { sync_run_id: input.sync_run_id } : {}),
+        ...(input.error_ids ? { error_ids: input.error_ids } : {}),
+      };
+      return start(await queue(ctx, input.property_id, 'replay', filter), input.wait ?? false);
+    },
+
+    /** Queues a run for every connection that is due, for the scheduler. */
+    async queueDue(limit = 100): Promise<string[]> {
+      const due = await runs.dueConnections(db, limit);
+      const ids: string[] = [];
+      for (const connection of due) {
+        const queued = await runs.queueRun(db, {
+          property_id: connection.property_id,
+          connection_id: connection.id,
+          config_id: connection.config_id,
+          trigger: 'schedule',
+          requested_by: null,
+          cursor_before: connection.cursor,
+        });
+        if (!queued.joined) ids.push(queued.run.id);
+      }
+      return ids;
+    },
+
+    /** Executes runs, `concurrency` hotels at a time; one hotel's failure never stops another's. */
+    async executeMany(runIds: string[], onProgress?: (progress: RunProgress) => void) {
+      const settled = await mapBounded(runIds, concurrency, (id) => executor.execute(id, onProgress));
+      return settled.map((s, i) =>
+        s.status === 'fulfilled'
+          ? s.value
+          : ({ id: runIds[i]!, status: 'failed', error: String(s.reason) } as const),
+      );
+    },
+
+    /** Queues and runs syncs for some properties (all connected ones when none are named): the CLI. */
+    async syncProperties(propertyIds: string[], onProgress?: (progress: RunProgress) => void) {
+      const ids: string[] = [];
+      for (const propertyId of propertyIds) {
+        const queued = await queue(null, propertyId, 'manual');
+        ids.push(queued.run.id);
+      }
+      return this.executeMany(ids, onProgress);
+    },
+
+    failAbandoned: (silentSeconds: number) => runs.failAbandonedRuns(db, silentSeconds),
+    orphanedQueued: (olderThanSeconds: number) => runs.queuedRunIds(db, 100, olderThanSeconds),
+
+    async getRun(actor: Actor, id: string): Promise<RunView> {
+      assertIntegrationAdmin(actor);
+      const row = await runs.getRun(db, id);
+      if (!row || (propertyScope(actor) !== null && !actor.propertyIds.includes(row.property_id))) {
+        throw new NotFoundError('Sync run', id);
+      }
+      return toRunView(row);
+    },
+
+    async listRuns(
+      actor: Actor,
+      query: { property_id?: string; status?: SyncRunStatus; limit: number; cursor?: string },
+    ) {
+      assertIntegrationAdmin(actor);
+      const before = decodeCursor(query.cursor);
+      const rows = await runs.listRuns(db, {
+        propertyIds: propertyScope(actor),
+        propertyId: query.property_id,
+        status: query.status,
+        before: before ? { sortKey: String(before.sortKey), id: before.id } : undefined,
+        limit: query.limit,
+      });
+      const page = pageOf(rows, query.limit, (r) => r.sort_key);
+      return { results: page.results.map(toRunView), next_cursor: page.next_cursor };
+    },
+
+    async listErrors(
+      actor: Actor,
+      query: {
+        sync_run_id?: string;
+        property_id?: string;
+        replay_status?: 'pending' | 'ingested' | 'failed';
+        error_type?: string;
+        limit: number;
+        cursor?: string;
+      },
+    ) {
+      assertIntegrationAdmin(actor);
+      const after = decodeCursor(query.cursor);
+      const rows = await quarantine.listErrors(db, {
+        propertyIds: propertyScope(actor),
+        propertyId: query.property_id,
+        syncRunId: query.sync_run_id,
+        replayStatus: query.replay_status,
+        errorType: query.error_type,
+        after: after ? { sortKey: String(after.sortKey), id: after.id } : undefined,
+        limit: query.limit,
+      });
+      const page = pageOf(rows, query.limit, (r) => r.sort_key);
+      return { results: page.results.map(toErrorView), next_cursor: page.next_cursor };
+    },
+
+    /** Waits for runs started in the background (graceful shutdown). */
+    async drain(): Promise<void> {
+      while (background.size > 0) await Promise.allSettled([...background]);
+    },
+  };
+}
+
+export type SyncService = ReturnType<typeof createSyncService>;
