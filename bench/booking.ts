@@ -377,7 +377,7 @@ export async function runBookingBench(
     return result;
   };
   try {
-    const world = await seed(database, ['raw', 'wait', 'nowait', 'wait1', 'nowait1']);
+    const world = await seed(database, ['raw', 'wait', 'nowait', 'wait1', 'nowait1', 'quiet']);
     log(
       `booking bench: ${BOOKING_CLIENTS} booking clients, ${CHECK_CLIENTS} check clients, ${seconds} s per phase`,
     );
@@ -434,6 +434,23 @@ export async function runBookingBench(
           ),
         ),
     );
+
+    // Diagnostic: the same loads with the outbox's NOTIFY trigger switched off, to show what the
+    // commit-time NOTIFY lock costs (PostgreSQL serialises the commits of notifying transactions).
+    await sql`ALTER TABLE outbox_event DISABLE TRIGGER outbox_event_notify`.execute(database.db);
+    const withoutNotify = await withApi(database, world, { LOCK_POLICY: 'wait' }, async (server) => ({
+      spread: report(
+        await phase('API, spread (wait, batched), no NOTIFY trigger', BOOKING_CLIENTS, seconds, () =>
+          apiBook(server, world, spreadStay(world)),
+        ),
+      ),
+      hot: report(
+        await phase('API, hot (wait, batched), no NOTIFY trigger', BOOKING_CLIENTS, seconds, () =>
+          apiBook(server, world, hotStay(world.hot.quiet!)),
+        ),
+      ),
+    }));
+    await sql`ALTER TABLE outbox_event ENABLE TRIGGER outbox_event_notify`.execute(database.db);
 
     const share = (result: PhaseResult) => (result.requests ? result.failed / result.requests : 0);
     const spreadRatio = api.spread.perSecond / raw.spread.perSecond;
@@ -527,6 +544,18 @@ export async function runBookingBench(
         metric: 'api_hot_nowait_unbatched_failure_share',
         value: share(nowaitUnbatched),
         unit: 'share',
+      },
+      {
+        bench: 'booking',
+        metric: 'api_spread_no_notify_bookings_per_s',
+        value: withoutNotify.spread.perSecond,
+        unit: '/s',
+      },
+      {
+        bench: 'booking',
+        metric: 'api_hot_no_notify_bookings_per_s',
+        value: withoutNotify.hot.perSecond,
+        unit: '/s',
       },
     ];
     log('');

@@ -182,16 +182,14 @@ async function measureFanOut(
   log: (line: string) => void,
 ) {
   const properties = await seedProperties(database, options.properties);
-  const userId = await database.db
-    .transaction()
-    .execute((tx) =>
-      insertUser(tx, {
-        email: `bench-${Date.now()}@example.test`,
-        password_hash: 'x',
-        role: 'SUPER_ADMIN',
-        full_name: null,
-      }),
-    );
+  const userId = await database.db.transaction().execute((tx) =>
+    insertUser(tx, {
+      email: `bench-${Date.now()}@example.test`,
+      password_hash: 'x',
+      role: 'SUPER_ADMIN',
+      full_name: null,
+    }),
+  );
   const token = await signAccessToken(
     { key: new TextEncoder().encode(JWT_SECRET), accessTtlSeconds: 3600, refreshTtlSeconds: 3600 },
     { id: userId, role: 'SUPER_ADMIN' },

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerDemoCommand } from '../modules/demo/demo.command.ts';
+import { registerIntegrationCommands } from '../modules/integrations/integrations.commands.ts';
 import { registerInventoryCommands } from '../modules/inventory/inventory.command.ts';
 import type { AppConfig } from './config.ts';
 
@@ -10,4 +11,5 @@ import type { AppConfig } from './config.ts';
 export function registerCommands(program: Command, config: () => AppConfig): void {
   registerInventoryCommands(program, config);
   registerDemoCommand(program, config);
+  registerIntegrationCommands(program, config);
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { startEventRelay } from '../modules/events/events.worker.ts';
+import { startPmsSyncWorker } from '../modules/integrations/integrations.worker.ts';
 import { startHoldSweeper } from '../modules/inventory/inventory.worker.ts';
 import { startIdempotencyPurge } from '../modules/reservations/reservation.worker.ts';
 import type { AppConfig } from './config.ts';
@@ -16,7 +17,7 @@ export interface WorkerDeps {
 export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
 
 /** Each module that has background work registers it here. */
-const starters: WorkerStarter[] = [startEventRelay, startHoldSweeper, startIdempotencyPurge];
+const starters: WorkerStarter[] = [startEventRelay, startHoldSweeper, startIdempotencyPurge, startPmsSyncWorker];
 
 export async function startWorkers(deps: WorkerDeps): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];

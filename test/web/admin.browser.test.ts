@@ -529,13 +529,13 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
       if (testId) await page.getByTestId(testId).first().waitFor();
       const problems = await page.evaluate(() => {
         const found: string[] = [];
-        for (const control of document.querySelectorAll('input, select, textarea')) {
+        for (const control of Array.from(document.querySelectorAll('input, select, textarea'))) {
           const element = control as HTMLInputElement;
           if (element.type === 'hidden') continue;
           if (element.labels?.length || element.getAttribute('aria-label')) continue;
           found.push(`unlabelled ${element.tagName.toLowerCase()} ${element.id}`);
         }
-        for (const button of document.querySelectorAll('button')) {
+        for (const button of Array.from(document.querySelectorAll('button'))) {
           if (!(button.textContent?.trim() || button.getAttribute('aria-label')))
             found.push('a button without a name');
         }

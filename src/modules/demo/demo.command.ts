@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AppConfig } from '../../app/config.ts';
-import { DIALECT_CONFIG, type Simulator, startSimulator } from '../integrations/simulator/server.ts';
-import { createDemoClient, type DemoClient } from './demo.client.ts';
-import { type SeededHotel, seedDemo } from './demo.seed.ts';
+import { startSimulator } from '../integrations/simulator/server.ts';
+import { createDemoClient } from './demo.client.ts';
+import { connectHotels } from './demo.pms.ts';
+import { seedDemo } from './demo.seed.ts';
 import { startTraffic } from './demo.traffic.ts';
 
 function positiveNumber(value: string): number {
@@ -18,39 +19,6 @@ function parsePort(value: string): number {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new InvalidArgumentError('expected a port number');
   return port;
-}
-
-/** One connection per hotel to the simulator, each in its hotel's dialect, then a first sync. */
-async function connectHotels(
-  client: DemoClient,
-  hotels: SeededHotel[],
-  simulator: Simulator,
-  log: (line: string) => void,
-) {
-  for (const hotel of hotels) {
-    const dialect = DIALECT_CONFIG[hotel.dialect];
-    const saved = await client.request('PUT', `/api/integrations/pms/connections/${hotel.id}/`, {
-      pms_type: dialect.pms_type,
-      version: dialect.version,
-      base_url: simulator.url,
-      hotel_external_id: hotel.code,
-      secrets: { [dialect.secret]: simulator.credentials[hotel.dialect] },
-      schedule_seconds: 60,
-      enabled: true,
-    });
-    if (saved.status >= 300) {
-      log(
-        `  ${hotel.code}: could not connect to the simulated PMS (HTTP ${saved.status}); direct traffic only`,
-      );
-      continue;
-    }
-    const run = await client.request<{ status?: string }>('POST', '/api/integrations/pms/sync/', {
-      property_id: hotel.id,
-    });
-    log(
-      `  ${hotel.code}: connected as a ${dialect.pms_type} ${dialect.version} PMS; first sync ${run.body?.status ?? `HTTP ${run.status}`}`,
-    );
-  }
 }
 
 /** `pms demo`: a small hotel group with a simulated PMS and live traffic, served with the admin. */
@@ -132,7 +100,7 @@ export function registerDemoCommand(program: Command, config: () => AppConfig): 
       const stop = async () => {
         if (stopping) return;
         stopping = true;
-        traffic.stop();
+        await traffic.stop();
         clearInterval(pmsChanges);
         log(
           `stopping: ${traffic.stats.booked} booked, ${traffic.stats.cancelled} cancelled, ${traffic.stats.held} held, ${traffic.stats.refused} refused`,

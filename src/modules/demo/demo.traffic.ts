@@ -48,10 +48,11 @@ export function startTraffic(
   client: DemoClient,
   hotels: SeededHotel[],
   options: { perMinute: number; log: (line: string) => void },
-): { stop: () => void; stats: TrafficStats } {
+): { stop: () => Promise<void>; stats: TrafficStats } {
   const stats: TrafficStats = { booked: 0, refused: 0, cancelled: 0, held: 0 };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
 
   async function book(hotel: SeededHotel) {
     const today = DateTime.now().setZone(hotel.timezone);
@@ -117,7 +118,11 @@ export function startTraffic(
     }
   }
 
-  async function tick() {
+  function tick() {
+    inFlight = step();
+  }
+
+  async function step() {
     if (stopped) return;
     const hotel = pick(hotels);
     const roll = Math.random();
@@ -137,9 +142,11 @@ export function startTraffic(
   timer = setTimeout(tick, 500);
   return {
     stats,
-    stop() {
+    /** Stops, once the request in flight (if any) has been answered and counted. */
+    async stop() {
       stopped = true;
       clearTimeout(timer);
+      await inFlight;
     },
   };
 }

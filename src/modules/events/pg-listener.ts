@@ -20,7 +20,8 @@ export function parseOutboxNotice(payload: string): OutboxNotice | undefined {
     if (typeof value.seq !== 'number' || typeof value.id !== 'string' || typeof value.type !== 'string') {
       return undefined;
     }
-    const envelope = typeof value.envelope === 'object' && value.envelope !== null ? value.envelope : undefined;
+    const envelope =
+      typeof value.envelope === 'object' && value.envelope !== null ? value.envelope : undefined;
     return {
       seq: value.seq,
       id: value.id,

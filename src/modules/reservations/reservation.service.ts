@@ -183,8 +183,12 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
   const run = (plans: BookingPlan[]) => executeBookings(db, lock, plans);
   const maxBatch = options.maxBatch ?? 128;
   const batcher = new KeyedBatcher<BookingPlan, BookingOutcome>(run, maxBatch);
+  // Bookings batch with others for the same room types (they contend for the same nights);
+  // bookings of other room types run side by side in their own transactions.
   const book = (plan: BookingPlan): Promise<BookingOutcome> =>
-    maxBatch === 1 ? run([plan]).then(([outcome]) => outcome!) : batcher.submit(plan.propertyId, plan);
+    maxBatch === 1
+      ? run([plan]).then(([outcome]) => outcome!)
+      : batcher.submit(plan.stays.map((stay) => stay.roomTypeId).sort().join(','), plan);
 
   async function loadView(source: Db | Tx, row: repo.ReservationRow): Promise<ReservationView> {
     const [guests, rooms] = await Promise.all([

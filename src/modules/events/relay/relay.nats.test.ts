@@ -82,6 +82,82 @@ describe.skipIf(!natsUp)('relay to NATS JetStream (real server)', () => {
     expect(hotelOrder).toEqual([committed[0]!.id, committed[1]!.id, later.id]);
   });
 
+  it('shares the lanes between two relays running at once, still in order per property', async () => {
+    const hotels = await Promise.all(Array.from({ length: 6 }, () => createProperty(ctx.db)));
+    const logger = createLogger({ logLevel: 'silent' });
+    // Two lanes at a time per relay, so neither can take every property's lane by itself.
+    const counting = (sends: { count: number }) => {
+      const sink = createNatsSink({
+        url: NATS_URL,
+        stream,
+        subjectPrefix: prefix,
+        publishTimeoutMs: 2000,
+        logger,
+      });
+      return {
+        ...sink,
+        concurrency: 2,
+        batchSize: 20,
+        async open(lane: Parameters<typeof sink.open>[0]) {
+          const target = (await sink.open(lane))!;
+          return {
+            send: async (event: Parameters<typeof target.send>[0], attempt: number) => {
+              await target.send(event, attempt);
+              sends.count++;
+            },
+          };
+        },
+      };
+    };
+    const first = { count: 0 };
+    const second = { count: 0 };
+    await relay.stop();
+    relay = await startRelay({
+      db: ctx.db,
+      databaseUrl: ctx.databaseUrl,
+      sinks: [counting(first)],
+      logger,
+      leaseMs: 10_000,
+      pollMs: 200,
+    });
+    const other = await startRelay({
+      db: ctx.db,
+      databaseUrl: ctx.databaseUrl,
+      sinks: [counting(second)],
+      logger,
+      leaseMs: 10_000,
+      pollMs: 200,
+    });
+    try {
+      const before = await streamCount(nc, stream);
+      await Promise.all(
+        hotels.map(async (hotel) => {
+          for (let i = 0; i < 60; i++) await commitEvent(ctx.db, 'pms.inventory.updated', hotel.id, { i });
+        }),
+      );
+      await waitFor(async () => ((await streamCount(nc, stream)) >= before + 360 ? true : undefined), {
+        what: 'both relays to publish everything',
+      });
+      expect(first.count).toBeGreaterThan(0);
+      expect(second.count).toBeGreaterThan(0);
+      const messages = await readStream(nc, stream);
+      expect(messages).toHaveLength(before + 360);
+      for (const hotel of hotels) {
+        const committed = await ctx.db
+          .selectFrom('outbox_event')
+          .select('id')
+          .where('property_id', '=', hotel.id)
+          .orderBy('position')
+          .execute();
+        expect(messages.filter((m) => m.event.subject === hotel.id).map((m) => m.msgId)).toEqual(
+          committed.map((e) => e.id),
+        );
+      }
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('publishes nothing for a rolled-back transaction', async () => {
     const hotel = await createProperty(ctx.db);
     const before = await streamCount(nc, stream);

@@ -53,6 +53,8 @@ export interface Simulator {
   defineHotel(hotel: string, settings: { bookings?: number; badRatio?: number }): void;
   /** The hotel's current bookings, for assertions. */
   bookings(hotel: string): SimBooking[];
+  /** Hotels that exist so far (asked for, defined or changed). */
+  hotelIds(): string[];
   stats(): SimulatorStats;
   resetStats(): void;
 }
@@ -251,6 +253,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       hotels.delete(id);
     },
     bookings: (id) => [...hotel(id).byIndex],
+    hotelIds: () => [...hotels.keys()],
     stats: () => structuredClone(stats),
     resetStats: () => {
       stats = { requests: 0, byStatus: {} };

@@ -87,6 +87,16 @@ export function createSyncService(deps: SyncServiceDeps) {
     }
   }
 
+  /** Executes runs, `concurrency` hotels at a time; one hotel's failure never stops another's. */
+  async function executeMany(runIds: string[], onProgress?: (progress: RunProgress) => void) {
+    const settled = await mapBounded(runIds, concurrency, (id) => executor.execute(id, onProgress));
+    return settled.map((s, i) =>
+      s.status === 'fulfilled'
+        ? s.value
+        : { id: runIds[i]!, property_id: null, status: 'failed' as const, error: String(s.reason) },
+    );
+  }
+
   return {
     execute: executor.execute,
 
@@ -135,24 +145,21 @@ export function createSyncService(deps: SyncServiceDeps) {
       return ids;
     },
 
-    /** Executes runs, `concurrency` hotels at a time; one hotel's failure never stops another's. */
-    async executeMany(runIds: string[], onProgress?: (progress: RunProgress) => void) {
-      const settled = await mapBounded(runIds, concurrency, (id) => executor.execute(id, onProgress));
-      return settled.map((s, i) =>
-        s.status === 'fulfilled'
-          ? s.value
-          : ({ id: runIds[i]!, status: 'failed', error: String(s.reason) } as const),
-      );
-    },
+    executeMany,
 
-    /** Queues and runs syncs for some properties (all connected ones when none are named): the CLI. */
-    async syncProperties(propertyIds: string[], onProgress?: (progress: RunProgress) => void) {
+    /** Queues and runs syncs for some properties, `concurrency` at a time: the CLI. */
+    async syncProperties(
+      propertyIds: string[],
+      onProgress?: (progress: RunProgress) => void,
+      onQueued?: (runId: string, propertyId: string) => void,
+    ) {
       const ids: string[] = [];
       for (const propertyId of propertyIds) {
         const queued = await queue(null, propertyId, 'manual');
+        onQueued?.(queued.run.id, propertyId);
         ids.push(queued.run.id);
       }
-      return this.executeMany(ids, onProgress);
+      return executeMany(ids, onProgress);
     },
 
     failAbandoned: (silentSeconds: number) => runs.failAbandonedRuns(db, silentSeconds),
