@@ -64,6 +64,21 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
       'Webhooks',
     ]);
     expect(await page.getByTestId('current-role').textContent()).toBe('SUPER_ADMIN');
+
+    // An access token the API no longer accepts is refreshed once, transparently (rotated pair).
+    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('pms.admin.tokens')!));
+    await page.evaluate((refresh) => {
+      localStorage.setItem('pms.admin.tokens', JSON.stringify({ access: 'expired.or.forged', refresh }));
+    }, stored.refresh);
+    await page.reload();
+    await nav.waitFor();
+    const rotated = await page.evaluate(() => JSON.parse(localStorage.getItem('pms.admin.tokens')!));
+    expect(rotated.access).not.toBe('expired.or.forged');
+    expect(rotated.refresh).not.toBe(stored.refresh);
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem('pms.admin.tokens'))).toBeNull();
     await context.close();
   });
 
@@ -503,6 +518,31 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
       await records.first().getByText('Raw payload').click();
       expect(await records.first().locator('pre').textContent()).toContain('"id"');
       await screenshot(page, 'integrations-quarantine');
+
+      // Replay one record through the (unchanged) config: it is tried again and fails again.
+      const first = await call(
+        t.app,
+        'GET',
+        `/api/integrations/pms/errors/?property_id=${hotel.propertyId}&replay_status=pending`,
+        { token: admin.token },
+      );
+      const record = first.body.results.find((r: { external_id: string | null }) => r.external_id !== null);
+      await records
+        .filter({ hasText: `external id ${record.external_id}` })
+        .getByRole('button', { name: 'Replay this record' })
+        .click();
+      await page.getByText(/^Replay (partial|failed|succeeded)/).waitFor();
+      await records.filter({ hasText: `external id ${record.external_id}` }).waitFor({ state: 'detached' });
+      expect(await records.count()).toBe(run.quarantined - 1);
+      const replayed = await call(
+        t.app,
+        'GET',
+        `/api/integrations/pms/errors/?property_id=${hotel.propertyId}&replay_status=failed`,
+        { token: admin.token },
+      );
+      expect(replayed.body.results.map((r: { external_id: string }) => r.external_id)).toContain(
+        record.external_id,
+      );
     } finally {
       await context.close();
       await simulator.close();

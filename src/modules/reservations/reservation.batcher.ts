@@ -4,35 +4,42 @@ interface Waiting<T, R> {
   reject: (error: unknown) => void;
 }
 
+interface Lane<T, R> {
+  queue: Array<Waiting<T, R>>;
+  running: number;
+}
+
 /**
- * Groups work that contends for the same rows. Per key, one batch runs at a time; whatever
- * arrives meanwhile waits and runs as the next batch. An idle key runs a lone item at once (no
- * added latency); a hot key turns many one-row-lock transactions into a few bigger ones.
+ * Groups work that contends for the same rows. Per key, at most `concurrency` batches run at a
+ * time; whatever arrives meanwhile waits and runs in the next batch. An idle key runs a lone
+ * item at once (no added latency); a busy key turns many small transactions into a few bigger
+ * ones, which costs far fewer round trips per item.
  */
 export class KeyedBatcher<T, R> {
-  private readonly queues = new Map<string, Array<Waiting<T, R>>>();
+  private readonly lanes = new Map<string, Lane<T, R>>();
 
   constructor(
     private readonly run: (items: T[]) => Promise<R[]>,
     private readonly maxBatch: number,
+    private readonly concurrency = 1,
   ) {}
 
   submit(key: string, item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
-      const queue = this.queues.get(key);
-      if (queue) {
-        queue.push({ item, resolve, reject });
-        return;
+      let lane = this.lanes.get(key);
+      if (!lane) {
+        lane = { queue: [], running: 0 };
+        this.lanes.set(key, lane);
       }
-      const fresh: Array<Waiting<T, R>> = [{ item, resolve, reject }];
-      this.queues.set(key, fresh);
-      void this.drain(key, fresh);
+      lane.queue.push({ item, resolve, reject });
+      if (lane.running < this.concurrency) void this.drain(key, lane);
     });
   }
 
-  private async drain(key: string, queue: Array<Waiting<T, R>>): Promise<void> {
-    while (queue.length > 0) {
-      const batch = queue.splice(0, this.maxBatch);
+  private async drain(key: string, lane: Lane<T, R>): Promise<void> {
+    lane.running++;
+    while (lane.queue.length > 0) {
+      const batch = lane.queue.splice(0, this.maxBatch);
       try {
         const results = await this.run(batch.map((waiting) => waiting.item));
         batch.forEach((waiting, i) => {
@@ -42,6 +49,7 @@ export class KeyedBatcher<T, R> {
         for (const waiting of batch) waiting.reject(error);
       }
     }
-    this.queues.delete(key);
+    lane.running--;
+    if (lane.running === 0) this.lanes.delete(key);
   }
 }

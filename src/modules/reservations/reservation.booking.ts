@@ -1,4 +1,4 @@
-import { ConflictError, DomainError } from '../../app/errors.ts';
+import { ConflictError, DomainError, NotFoundError } from '../../app/errors.ts';
 import type { Db } from '../../db/database.ts';
 import { fieldDiff } from '../audit/audit.repository.ts';
 import type { Actor } from '../auth/auth.context.ts';
@@ -130,6 +130,21 @@ async function bookTogether(db: Db, lock: LockSettings, plans: BookingPlan[]): P
         } else {
           outcomes[i] = { kind: 'replayed', status: row.response_status, body: row.response_body };
         }
+      }
+    }
+
+    // One look-up for the whole batch: every room type must belong to the property, whose
+    // currency prices the plans that have no rate plan.
+    const roomTypeIds = [
+      ...new Set(pending().flatMap(({ plan }) => plan.rooms.map((room) => room.room_type_id))),
+    ];
+    const roomTypes = new Map((await holdsRepo.findRoomTypes(tx, roomTypeIds)).map((rt) => [rt.id, rt]));
+    for (const { plan, i } of pending()) {
+      const foreign = plan.rooms.find((room) => roomTypes.get(room.room_type_id)?.property_id !== propertyId);
+      if (foreign) {
+        outcomes[i] = { kind: 'refused', error: new NotFoundError('Room type', foreign.room_type_id) };
+      } else if (plan.reservation.currency === '') {
+        plan.reservation.currency = roomTypes.get(plan.rooms[0]!.room_type_id)!.currency;
       }
     }
 

@@ -25,7 +25,8 @@ export interface PricedRoom {
 
 export interface PricedStay {
   rooms: PricedRoom[];
-  currency: string;
+  /** The rate plans' currency, or null when no room has a rate plan (then: the property's). */
+  currency: string | null;
   total: string;
 }
 
@@ -40,7 +41,6 @@ export async function priceStay(
   db: Db | Tx,
   input: {
     propertyId: string;
-    propertyCurrency: string;
     checkIn: string;
     checkOut: string;
     rooms: RoomRequest[];
@@ -88,7 +88,7 @@ export async function priceStay(
       [{ pointer: '/body/rooms', message: 'rate plans must share one currency' }],
     );
   }
-  const currency = [...currencies][0] ?? input.propertyCurrency;
+  const currency = [...currencies][0] ?? null;
   const nights = nightsOf(input.checkIn, input.checkOut);
 
   let total = new Decimal(0);

@@ -182,13 +182,12 @@ export interface CreateResult {
 export function createReservationService(db: Db, lock: LockSettings, options: { maxBatch?: number } = {}) {
   const run = (plans: BookingPlan[]) => executeBookings(db, lock, plans);
   const maxBatch = options.maxBatch ?? 128;
-  const batcher = new KeyedBatcher<BookingPlan, BookingOutcome>(run, maxBatch);
-  // Bookings batch with others for the same room types (they contend for the same nights);
-  // bookings of other room types run side by side in their own transactions.
+  // Bookings of one property are decided together: a hot room type's bookings share one lock
+  // wait instead of queueing one by one, and spread-out bookings share their round trips. Two
+  // batches per property may run at once, so a slow batch does not hold up the next.
+  const batcher = new KeyedBatcher<BookingPlan, BookingOutcome>(run, maxBatch, 2);
   const book = (plan: BookingPlan): Promise<BookingOutcome> =>
-    maxBatch === 1
-      ? run([plan]).then(([outcome]) => outcome!)
-      : batcher.submit(plan.stays.map((stay) => stay.roomTypeId).sort().join(','), plan);
+    maxBatch === 1 ? run([plan]).then(([outcome]) => outcome!) : batcher.submit(plan.propertyId, plan);
 
   async function loadView(source: Db | Tx, row: repo.ReservationRow): Promise<ReservationView> {
     const [guests, rooms] = await Promise.all([
@@ -252,14 +251,12 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
           return { status: stored.response_status, body: stored.response_body, replayed: true };
         }
       }
-      const roomTypes = await assertRoomTypes(input.property_id, input.rooms);
       if (input.hold_id) {
         const hold = await inventoryRepo.findHold(db, input.hold_id);
         if (!hold || hold.property_id !== input.property_id) throw new NotFoundError('Hold', input.hold_id);
       }
       const priced = await priceStay(db, {
         propertyId: input.property_id,
-        propertyCurrency: roomTypes[0]!.currency,
         checkIn: input.check_in,
         checkOut: input.check_out,
         rooms: input.rooms,
@@ -283,7 +280,8 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
           check_out: input.check_out,
           guest_id: guest.id,
           total_amount: priced.total,
-          currency: priced.currency,
+          // Without rate plans, the batch fills in the property's currency when it checks the room types.
+          currency: priced.currency ?? '',
           notes: input.notes ?? null,
           hold_id: input.hold_id ?? null,
           created_by: ctx.actor.id,
@@ -432,7 +430,6 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
         const [roomType] = await inventoryRepo.findRoomTypes(tx, [requests[0]!.room_type_id]);
         const priced = await priceStay(tx, {
           propertyId: row.property_id,
-          propertyCurrency: roomType!.currency,
           checkIn,
           checkOut,
           rooms: requests,
@@ -441,7 +438,7 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
           check_in: checkIn,
           check_out: checkOut,
           total_amount: priced.total,
-          currency: priced.currency,
+          currency: priced.currency ?? roomType!.currency,
         });
         if (input.rooms) {
           await repo.deleteRooms(tx, id);

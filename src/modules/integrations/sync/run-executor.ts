@@ -81,7 +81,15 @@ export function createRunExecutor(deps: ExecutorDeps) {
     const claimed = await runs.claimRun(db, runId);
     if (!claimed) return toRunView((await runs.getRun(db, runId))!);
     const started = performance.now();
-    const timings = { fetch_ms: 0, map_ms: 0, write_ms: 0 };
+    const timings = {
+      fetch_ms: 0,
+      map_ms: 0,
+      write_ms: 0,
+      read_ms: 0,
+      ledger_ms: 0,
+      inventory_ms: 0,
+      events_ms: 0,
+    };
     const connection = await findConnectionById(db, claimed.connection_id);
     let redact = (text: string) => text;
     const abort = new AbortController();
@@ -146,6 +154,9 @@ export function createRunExecutor(deps: ExecutorDeps) {
           quarantined: rejected.length,
         };
         await runs.addProgress(tx, runId, delta);
+        for (const key of Object.keys(outcome.timings) as Array<keyof BatchOutcome['timings']>) {
+          timings[key] += outcome.timings[key];
+        }
         for (const [code, count] of outcome.unknownRoomTypes)
           unknownRoomTypes.set(code, (unknownRoomTypes.get(code) ?? 0) + count);
         withoutRoomType += outcome.withoutRoomType;

@@ -1,0 +1,227 @@
+/**
+ * Ingestion benchmark (issue 5): bookings per second from the PMS simulator over HTTP through the
+ * whole pipeline (fetch, raw schema, mapping, sanitisation, rules, bulk upsert, calendar through
+ * the inventory service, events, quarantine) into PostgreSQL, for 100,000 bookings across 10
+ * hotels in three dialects; then the same rows (guests, reservations, rooms, PMS details) loaded
+ * by raw COPY into the same tables as the limit, and the ratio.
+ *
+ *   npx tsx bench/ingest.ts        (INGEST_HOTELS=10 INGEST_BOOKINGS=10000 by default)
+ *
+ * Uses DATABASE_URL's server when set, else an embedded PostgreSQL; always a fresh database.
+ */
+import { pathToFileURL } from 'node:url';
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Db } from '../src/db/database.ts';
+import { loadShippedConfigs } from '../src/modules/integrations/config/config.service.ts';
+import { createConnectionService } from '../src/modules/integrations/connections/connection.service.ts';
+import { SHIPPED_CONFIGS_DIR } from '../src/modules/integrations/integrations.plugin.ts';
+import { DIALECT_CONFIG, type DialectName, startSimulator } from '../src/modules/integrations/simulator/server.ts';
+import { createSyncService } from '../src/modules/integrations/sync/sync.service.ts';
+import { addDays } from '../src/modules/inventory/inventory.dates.ts';
+import { createMissingNights } from '../src/modules/inventory/inventory.repository.ts';
+import { applyImportedChanges } from '../src/modules/inventory/inventory.service.ts';
+import { atLeast, type Figure, freshDatabase } from './support.ts';
+
+const DIALECT_ROTATION: DialectName[] = ['acme', 'flatline', 'quickstay'];
+const BASE_DATE = '2031-03-01';
+const SECRETS_KEY = 'b'.repeat(64);
+
+export interface IngestBenchOptions {
+  hotels?: number;
+  bookingsPerHotel?: number;
+  /** Hotels synced at once. */
+  concurrency?: number;
+  badRatio?: number;
+  log?: (line: string) => void;
+}
+
+export interface IngestBenchReport {
+  figures: Figure[];
+  bookings: number;
+  pipelineSeconds: number;
+  copySeconds: number;
+  /** Where the runs spent their time, summed over hotels (they overlap). */
+  timings: Record<string, number>;
+}
+
+/** A COPY … FROM STDIN for pg's client, fed from memory (pg-copy-streams is not a dependency). */
+class CopyIn {
+  private settle!: { resolve: () => void; reject: (error: Error) => void };
+  private failed = false;
+  readonly done = new Promise<void>((resolve, reject) => {
+    this.settle = { resolve, reject };
+  });
+  constructor(
+    private readonly text: string,
+    private readonly data: string,
+  ) {}
+  submit(connection: any) {
+    connection.query(this.text);
+  }
+  handleCopyInResponse(connection: any) {
+    const buffer = Buffer.from(this.data, 'utf8');
+    for (let at = 0; at < buffer.length; at += 1 << 16) connection.sendCopyFromChunk(buffer.subarray(at, at + (1 << 16)));
+    connection.endCopyFrom();
+  }
+  handleError(error: Error) {
+    this.failed = true;
+    this.settle.reject(error);
+  }
+  handleReadyForQuery() {
+    if (!this.failed) this.settle.resolve();
+  }
+  handleCommandComplete() {}
+  handleRowDescription() {}
+  handleDataRow() {}
+  handlePortalSuspended() {}
+  handleEmptyQuery() {}
+  handleCopyData() {}
+}
+
+const csvValue = (value: unknown): string => {
+  if (value === null || value === undefined) return '';
+  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return `"${text.replaceAll('"', '""')}"`;
+};
+
+async function tableRows(db: Db, table: string, propertyIds: string[]) {
+  const result = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} WHERE property_id = ANY(${propertyIds}::uuid[])`.execute(db);
+  return result.rows;
+}
+
+async function seedHotels(db: Db, count: number) {
+  const hotels = [];
+  for (let i = 0; i < count; i++) {
+    const property = await db
+      .insertInto('property')
+      .values({ code: `ING${i}`, name: `Ingest hotel ${i}`, timezone: 'UTC', currency: 'EUR' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const roomTypes = await db
+      .insertInto('room_type')
+      .values(['STD', 'DBL', 'STE'].map((code) => ({ property_id: property.id, code, name: code, total_units: 300 })))
+      .returning('id')
+      .execute();
+    // Calendars are loaded ahead in production (pms bootstrap-inventory), so they are here too.
+    await db.transaction().execute((tx) =>
+      createMissingNights(
+        tx,
+        property.id,
+        roomTypes.map((rt) => ({ roomTypeId: rt.id, start: addDays(BASE_DATE, -40), end: addDays(BASE_DATE, 400) })),
+        null,
+      ),
+    );
+    hotels.push({ propertyId: property.id, dialect: DIALECT_ROTATION[i % DIALECT_ROTATION.length]!, code: `ING${i}` });
+  }
+  return hotels;
+}
+
+export async function runIngestBench(options: IngestBenchOptions = {}): Promise<IngestBenchReport> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const hotelCount = options.hotels ?? Number(process.env.INGEST_HOTELS ?? 10);
+  const perHotel = options.bookingsPerHotel ?? Number(process.env.INGEST_BOOKINGS ?? 10_000);
+  const concurrency = options.concurrency ?? 4;
+  const badRatio = options.badRatio ?? 0.01;
+  const database = await freshDatabase('ingest', { poolSize: 20 });
+  const simulator = await startSimulator({ bookings: perHotel, badRatio, baseDate: BASE_DATE, seed: 'bench-ingest' });
+  try {
+    const secretsKey = Buffer.from(SECRETS_KEY, 'hex');
+    await loadShippedConfigs(database.db, SHIPPED_CONFIGS_DIR);
+    log(`ingest: seeding ${hotelCount} hotels (calendars loaded ahead)…`);
+    const hotels = await seedHotels(database.db, hotelCount);
+    const connections = createConnectionService(database.db, secretsKey);
+    const actor = { id: '00000000-0000-0000-0000-000000000000', email: 'bench@pms', role: 'SUPER_ADMIN' as const, propertyIds: [] };
+    for (const hotel of hotels) {
+      const dialect = DIALECT_CONFIG[hotel.dialect];
+      await connections.put({ actor, requestId: null }, hotel.propertyId, {
+        pms_type: dialect.pms_type,
+        version: dialect.version,
+        base_url: simulator.url,
+        hotel_external_id: hotel.code,
+        secrets: { [dialect.secret]: simulator.credentials[hotel.dialect] },
+      });
+      simulator.bookings(hotel.code);
+    }
+    const expectedBad = hotels.reduce((n, h) => n + simulator.bookings(h.code).filter((b) => b.bad).length, 0);
+    const total = hotelCount * perHotel;
+    const sync = createSyncService({ db: database.db, secretsKey, applyImportedChanges, concurrency });
+
+    log(`ingest: syncing ${total.toLocaleString('en')} bookings from the simulator over HTTP, ${concurrency} hotels at a time…`);
+    const started = performance.now();
+    const runs = await sync.syncProperties(hotels.map((h) => h.propertyId));
+    const pipelineSeconds = (performance.now() - started) / 1000;
+    const failed = runs.filter((r) => r.status === 'failed');
+    if (failed.length > 0) throw new Error(`sync failed: ${JSON.stringify(failed)}`);
+    const created = runs.reduce((n, r) => n + ('created' in r ? r.created : 0), 0);
+    const quarantined = runs.reduce((n, r) => n + ('quarantined' in r ? r.quarantined : 0), 0);
+    if (created + quarantined !== total || quarantined !== expectedBad) {
+      throw new Error(`counts do not add up: ${created} created + ${quarantined} quarantined ≠ ${total}`);
+    }
+    const timings: Record<string, number> = {};
+    for (const run of runs) {
+      for (const [key, value] of Object.entries(('timings' in run && run.timings) || {})) timings[key] = (timings[key] ?? 0) + value;
+    }
+    log(`ingest: pipeline ${pipelineSeconds.toFixed(2)} s (${created} created, ${quarantined} quarantined)`);
+
+    // The limit: the very rows the pipeline wrote, loaded again by COPY into the same tables.
+    const ids = hotels.map((h) => h.propertyId);
+    const tables = ['guest', 'reservation', 'reservation_room', 'pms_booking'] as const;
+    const rows = Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await tableRows(database.db, t, ids)])));
+    const payloads = tables.map((table) => {
+      const list = rows[table] as Array<Record<string, unknown>>;
+      const columns = Object.keys(list[0] ?? {});
+      return {
+        text: `COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`,
+        data: list.map((row) => columns.map((c) => csvValue(row[c])).join(',')).join('\n') + (list.length ? '\n' : ''),
+      };
+    });
+    await sql`DELETE FROM reservation WHERE property_id = ANY(${ids}::uuid[])`.execute(database.db);
+    await sql`DELETE FROM guest WHERE property_id = ANY(${ids}::uuid[])`.execute(database.db);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const copyStarted = performance.now();
+    try {
+      await client.query('BEGIN');
+      for (const payload of payloads) {
+        const copy = new CopyIn(payload.text, payload.data);
+        client.query(copy as never);
+        await copy.done;
+      }
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    const copySeconds = (performance.now() - copyStarted) / 1000;
+    const copied = Number(
+      (await sql<{ n: string }>`SELECT count(*) AS n FROM reservation WHERE property_id = ANY(${ids}::uuid[])`.execute(database.db))
+        .rows[0]!.n,
+    );
+    if (copied !== created) throw new Error(`COPY loaded ${copied} reservations, expected ${created}`);
+    log(`ingest: raw COPY of the same rows ${copySeconds.toFixed(2)} s`);
+
+    const perSecond = total / pipelineSeconds;
+    const copyPerSecond = created / copySeconds;
+    const figures: Figure[] = [
+      { bench: 'ingest', metric: 'pipeline_bookings_per_s', value: perSecond, unit: '/s', ...atLeast(perSecond, 10_000) },
+      { bench: 'ingest', metric: 'copy_bookings_per_s', value: copyPerSecond, unit: '/s' },
+      { bench: 'ingest', metric: 'pipeline_to_copy_ratio', value: perSecond / copyPerSecond, unit: 'ratio' },
+      { bench: 'ingest', metric: 'bookings', value: total, unit: 'bookings' },
+      { bench: 'ingest', metric: 'pipeline_seconds', value: pipelineSeconds, unit: 's' },
+    ];
+    log('');
+    for (const figure of figures) {
+      const verdict = figure.goal ? `  goal ${figure.goal}: ${figure.met ? 'met' : 'NOT met'}` : '';
+      log(`  ${figure.metric.padEnd(30)} ${figure.value.toFixed(2)} ${figure.unit}${verdict}`);
+    }
+    log(`  time inside the runs (summed over hotels, which overlap): ${JSON.stringify(timings)}`);
+    return { figures, bookings: total, pipelineSeconds, copySeconds, timings };
+  } finally {
+    await simulator.close();
+    await database.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runIngestBench();
+}
