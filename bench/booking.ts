@@ -12,7 +12,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -49,6 +49,8 @@ export interface PhaseResult {
   p50: number;
   p99: number;
   failures: Record<string, number>;
+  /** CPU the API server process spent per request (ms), when measured. */
+  serverCpuMsPerRequest?: number;
 }
 
 /** `clients` loops, each sending one request after the other until the time is up. */
@@ -237,7 +239,19 @@ async function rawPhases(database: BenchDatabase, world: World, seconds: number)
 interface ApiServer {
   url: string;
   token: string;
+  /** CPU time (user + system) the server process has used so far, in ms. */
+  cpuMs(): number;
   stop(): Promise<void>;
+}
+
+/** A process's CPU time from /proc (Linux), in ms; NaN elsewhere. */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Starts the real server (`pms start --role api`) in its own process, as it runs in production. */
@@ -292,7 +306,7 @@ async function startApi(
     body: JSON.stringify({ email: world.email, password: PASSWORD }),
   });
   const token = ((await login.json()) as { access: string }).access;
-  return { url, token, stop };
+  return { url, token, cpuMs: () => processCpuMs(child.pid), stop };
 }
 
 async function apiBook(
@@ -334,6 +348,13 @@ async function apiCheck(api: ApiServer, world: World) {
     : { outcome: 'failed' as const, detail: `${response.status} ${body.code ?? ''}`.trim() };
 }
 
+/** A phase against an API server, also measuring the server's CPU per request. */
+async function apiPhase(server: ApiServer, ...args: Parameters<typeof phase>): Promise<PhaseResult> {
+  const before = server.cpuMs();
+  const result = await phase(...args);
+  return { ...result, serverCpuMsPerRequest: (server.cpuMs() - before) / result.requests };
+}
+
 /** Runs `work` against a server started with `env`, after a short warm-up so the JIT is not measured. */
 async function withApi<T>(
   database: BenchDatabase,
@@ -372,7 +393,11 @@ export async function runBookingBench(
       .join(', ');
     log(
       `  ${result.name.padEnd(48)} ${result.perSecond.toFixed(0).padStart(6)}/s  p50 ${result.p50.toFixed(1).padStart(6)} ms  ` +
-        `p99 ${result.p99.toFixed(1).padStart(6)} ms  failed ${result.failed}/${result.requests}${failures ? ` (${failures})` : ''}`,
+        `p99 ${result.p99.toFixed(1).padStart(6)} ms  failed ${result.failed}/${result.requests}` +
+        (result.serverCpuMsPerRequest === undefined
+          ? ''
+          : `  server CPU ${result.serverCpuMsPerRequest.toFixed(2)} ms/req`) +
+        (failures ? ` (${failures})` : ''),
     );
     return result;
   };
@@ -386,22 +411,22 @@ export async function runBookingBench(
 
     const api = await withApi(database, world, { LOCK_POLICY: 'wait' }, async (server) => ({
       spread: report(
-        await phase('API, spread (wait, batched)', BOOKING_CLIENTS, seconds, () =>
+        await apiPhase(server, 'API, spread (wait, batched)', BOOKING_CLIENTS, seconds, () =>
           apiBook(server, world, spreadStay(world)),
         ),
       ),
       hot: report(
-        await phase('API, hot room type (wait, batched)', BOOKING_CLIENTS, seconds, () =>
+        await apiPhase(server, 'API, hot room type (wait, batched)', BOOKING_CLIENTS, seconds, () =>
           apiBook(server, world, hotStay(world.hot.wait!)),
         ),
       ),
       check: report(
-        await phase('API check, 30 nights', CHECK_CLIENTS, seconds, () => apiCheck(server, world)),
+        await apiPhase(server, 'API check, 30 nights', CHECK_CLIENTS, seconds, () => apiCheck(server, world)),
       ),
     }));
     const nowait = await withApi(database, world, { LOCK_POLICY: 'nowait' }, async (server) =>
       report(
-        await phase('API, hot room type (nowait, batched)', BOOKING_CLIENTS, seconds, () =>
+        await apiPhase(server, 'API, hot room type (nowait, batched)', BOOKING_CLIENTS, seconds, () =>
           apiBook(server, world, hotStay(world.hot.nowait!)),
         ),
       ),
@@ -412,13 +437,17 @@ export async function runBookingBench(
       { LOCK_POLICY: 'wait', BOOKING_BATCH_MAX: '1' },
       async (server) => ({
         spread: report(
-          await phase('API, spread (wait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
+          await apiPhase(server, 'API, spread (wait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
             apiBook(server, world, spreadStay(world)),
           ),
         ),
         hot: report(
-          await phase('API, hot room type (wait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
-            apiBook(server, world, hotStay(world.hot.wait1!)),
+          await apiPhase(
+            server,
+            'API, hot room type (wait, one per transaction)',
+            BOOKING_CLIENTS,
+            seconds,
+            () => apiBook(server, world, hotStay(world.hot.wait1!)),
           ),
         ),
       }),
@@ -429,8 +458,12 @@ export async function runBookingBench(
       { LOCK_POLICY: 'nowait', BOOKING_BATCH_MAX: '1' },
       async (server) =>
         report(
-          await phase('API, hot room type (nowait, one per transaction)', BOOKING_CLIENTS, seconds, () =>
-            apiBook(server, world, hotStay(world.hot.nowait1!)),
+          await apiPhase(
+            server,
+            'API, hot room type (nowait, one per transaction)',
+            BOOKING_CLIENTS,
+            seconds,
+            () => apiBook(server, world, hotStay(world.hot.nowait1!)),
           ),
         ),
     );
@@ -440,12 +473,16 @@ export async function runBookingBench(
     await sql`ALTER TABLE outbox_event DISABLE TRIGGER outbox_event_notify`.execute(database.db);
     const withoutNotify = await withApi(database, world, { LOCK_POLICY: 'wait' }, async (server) => ({
       spread: report(
-        await phase('API, spread (wait, batched), no NOTIFY trigger', BOOKING_CLIENTS, seconds, () =>
-          apiBook(server, world, spreadStay(world)),
+        await apiPhase(
+          server,
+          'API, spread (wait, batched), no NOTIFY trigger',
+          BOOKING_CLIENTS,
+          seconds,
+          () => apiBook(server, world, spreadStay(world)),
         ),
       ),
       hot: report(
-        await phase('API, hot (wait, batched), no NOTIFY trigger', BOOKING_CLIENTS, seconds, () =>
+        await apiPhase(server, 'API, hot (wait, batched), no NOTIFY trigger', BOOKING_CLIENTS, seconds, () =>
           apiBook(server, world, hotStay(world.hot.quiet!)),
         ),
       ),
@@ -517,6 +554,24 @@ export async function runBookingBench(
         value: api.check.p99,
         unit: 'ms',
         ...atMost(api.check.p99, 10),
+      },
+      {
+        bench: 'booking',
+        metric: 'api_server_cpu_ms_per_booking_spread',
+        value: api.spread.serverCpuMsPerRequest ?? Number.NaN,
+        unit: 'ms',
+      },
+      {
+        bench: 'booking',
+        metric: 'api_server_cpu_ms_per_booking_hot',
+        value: api.hot.serverCpuMsPerRequest ?? Number.NaN,
+        unit: 'ms',
+      },
+      {
+        bench: 'booking',
+        metric: 'api_server_cpu_ms_per_check',
+        value: api.check.serverCpuMsPerRequest ?? Number.NaN,
+        unit: 'ms',
       },
       { bench: 'booking', metric: 'api_hot_nowait_bookings_per_s', value: nowait.perSecond, unit: '/s' },
       { bench: 'booking', metric: 'api_hot_nowait_failure_share', value: share(nowait), unit: 'share' },

@@ -16,7 +16,11 @@ import type { Db } from '../src/db/database.ts';
 import { loadShippedConfigs } from '../src/modules/integrations/config/config.service.ts';
 import { createConnectionService } from '../src/modules/integrations/connections/connection.service.ts';
 import { SHIPPED_CONFIGS_DIR } from '../src/modules/integrations/integrations.plugin.ts';
-import { DIALECT_CONFIG, type DialectName, startSimulator } from '../src/modules/integrations/simulator/server.ts';
+import {
+  DIALECT_CONFIG,
+  type DialectName,
+  startSimulator,
+} from '../src/modules/integrations/simulator/server.ts';
 import { createSyncService } from '../src/modules/integrations/sync/sync.service.ts';
 import { addDays } from '../src/modules/inventory/inventory.dates.ts';
 import { createMissingNights } from '../src/modules/inventory/inventory.repository.ts';
@@ -61,7 +65,8 @@ class CopyIn {
   }
   handleCopyInResponse(connection: any) {
     const buffer = Buffer.from(this.data, 'utf8');
-    for (let at = 0; at < buffer.length; at += 1 << 16) connection.sendCopyFromChunk(buffer.subarray(at, at + (1 << 16)));
+    for (let at = 0; at < buffer.length; at += 1 << 16)
+      connection.sendCopyFromChunk(buffer.subarray(at, at + (1 << 16)));
     connection.endCopyFrom();
   }
   handleError(error: Error) {
@@ -81,12 +86,19 @@ class CopyIn {
 
 const csvValue = (value: unknown): string => {
   if (value === null || value === undefined) return '';
-  const text = value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  const text =
+    value instanceof Date
+      ? value.toISOString()
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
   return `"${text.replaceAll('"', '""')}"`;
 };
 
 async function tableRows(db: Db, table: string, propertyIds: string[]) {
-  const result = await sql<Record<string, unknown>>`SELECT * FROM ${sql.table(table)} WHERE property_id = ANY(${propertyIds}::uuid[])`.execute(db);
+  const result = await sql<
+    Record<string, unknown>
+  >`SELECT * FROM ${sql.table(table)} WHERE property_id = ANY(${propertyIds}::uuid[])`.execute(db);
   return result.rows;
 }
 
@@ -100,7 +112,14 @@ async function seedHotels(db: Db, count: number) {
       .executeTakeFirstOrThrow();
     const roomTypes = await db
       .insertInto('room_type')
-      .values(['STD', 'DBL', 'STE'].map((code) => ({ property_id: property.id, code, name: code, total_units: 300 })))
+      .values(
+        ['STD', 'DBL', 'STE'].map((code) => ({
+          property_id: property.id,
+          code,
+          name: code,
+          total_units: 300,
+        })),
+      )
       .returning('id')
       .execute();
     // Calendars are loaded ahead in production (pms bootstrap-inventory), so they are here too.
@@ -108,11 +127,19 @@ async function seedHotels(db: Db, count: number) {
       createMissingNights(
         tx,
         property.id,
-        roomTypes.map((rt) => ({ roomTypeId: rt.id, start: addDays(BASE_DATE, -40), end: addDays(BASE_DATE, 400) })),
+        roomTypes.map((rt) => ({
+          roomTypeId: rt.id,
+          start: addDays(BASE_DATE, -40),
+          end: addDays(BASE_DATE, 400),
+        })),
         null,
       ),
     );
-    hotels.push({ propertyId: property.id, dialect: DIALECT_ROTATION[i % DIALECT_ROTATION.length]!, code: `ING${i}` });
+    hotels.push({
+      propertyId: property.id,
+      dialect: DIALECT_ROTATION[i % DIALECT_ROTATION.length]!,
+      code: `ING${i}`,
+    });
   }
   return hotels;
 }
@@ -124,14 +151,24 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const concurrency = options.concurrency ?? 4;
   const badRatio = options.badRatio ?? 0.01;
   const database = await freshDatabase('ingest', { poolSize: 20 });
-  const simulator = await startSimulator({ bookings: perHotel, badRatio, baseDate: BASE_DATE, seed: 'bench-ingest' });
+  const simulator = await startSimulator({
+    bookings: perHotel,
+    badRatio,
+    baseDate: BASE_DATE,
+    seed: 'bench-ingest',
+  });
   try {
     const secretsKey = Buffer.from(SECRETS_KEY, 'hex');
     await loadShippedConfigs(database.db, SHIPPED_CONFIGS_DIR);
     log(`ingest: seeding ${hotelCount} hotels (calendars loaded ahead)…`);
     const hotels = await seedHotels(database.db, hotelCount);
     const connections = createConnectionService(database.db, secretsKey);
-    const actor = { id: '00000000-0000-0000-0000-000000000000', email: 'bench@pms', role: 'SUPER_ADMIN' as const, propertyIds: [] };
+    const actor = {
+      id: '00000000-0000-0000-0000-000000000000',
+      email: 'bench@pms',
+      role: 'SUPER_ADMIN' as const,
+      propertyIds: [],
+    };
     for (const hotel of hotels) {
       const dialect = DIALECT_CONFIG[hotel.dialect];
       await connections.put({ actor, requestId: null }, hotel.propertyId, {
@@ -143,11 +180,16 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       });
       simulator.bookings(hotel.code);
     }
-    const expectedBad = hotels.reduce((n, h) => n + simulator.bookings(h.code).filter((b) => b.bad).length, 0);
+    const expectedBad = hotels.reduce(
+      (n, h) => n + simulator.bookings(h.code).filter((b) => b.bad).length,
+      0,
+    );
     const total = hotelCount * perHotel;
     const sync = createSyncService({ db: database.db, secretsKey, applyImportedChanges, concurrency });
 
-    log(`ingest: syncing ${total.toLocaleString('en')} bookings from the simulator over HTTP, ${concurrency} hotels at a time…`);
+    log(
+      `ingest: syncing ${total.toLocaleString('en')} bookings from the simulator over HTTP, ${concurrency} hotels at a time…`,
+    );
     const started = performance.now();
     const runs = await sync.syncProperties(hotels.map((h) => h.propertyId));
     const pipelineSeconds = (performance.now() - started) / 1000;
@@ -160,20 +202,25 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     }
     const timings: Record<string, number> = {};
     for (const run of runs) {
-      for (const [key, value] of Object.entries(('timings' in run && run.timings) || {})) timings[key] = (timings[key] ?? 0) + value;
+      for (const [key, value] of Object.entries(('timings' in run && run.timings) || {}))
+        timings[key] = (timings[key] ?? 0) + value;
     }
     log(`ingest: pipeline ${pipelineSeconds.toFixed(2)} s (${created} created, ${quarantined} quarantined)`);
 
     // The limit: the very rows the pipeline wrote, loaded again by COPY into the same tables.
     const ids = hotels.map((h) => h.propertyId);
     const tables = ['guest', 'reservation', 'reservation_room', 'pms_booking'] as const;
-    const rows = Object.fromEntries(await Promise.all(tables.map(async (t) => [t, await tableRows(database.db, t, ids)])));
+    const rows = Object.fromEntries(
+      await Promise.all(tables.map(async (t) => [t, await tableRows(database.db, t, ids)])),
+    );
     const payloads = tables.map((table) => {
       const list = rows[table] as Array<Record<string, unknown>>;
       const columns = Object.keys(list[0] ?? {});
       return {
         text: `COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`,
-        data: list.map((row) => columns.map((c) => csvValue(row[c])).join(',')).join('\n') + (list.length ? '\n' : ''),
+        data:
+          list.map((row) => columns.map((c) => csvValue(row[c])).join(',')).join('\n') +
+          (list.length ? '\n' : ''),
       };
     });
     await sql`DELETE FROM reservation WHERE property_id = ANY(${ids}::uuid[])`.execute(database.db);
@@ -194,8 +241,11 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     }
     const copySeconds = (performance.now() - copyStarted) / 1000;
     const copied = Number(
-      (await sql<{ n: string }>`SELECT count(*) AS n FROM reservation WHERE property_id = ANY(${ids}::uuid[])`.execute(database.db))
-        .rows[0]!.n,
+      (
+        await sql<{
+          n: string;
+        }>`SELECT count(*) AS n FROM reservation WHERE property_id = ANY(${ids}::uuid[])`.execute(database.db)
+      ).rows[0]!.n,
     );
     if (copied !== created) throw new Error(`COPY loaded ${copied} reservations, expected ${created}`);
     log(`ingest: raw COPY of the same rows ${copySeconds.toFixed(2)} s`);
@@ -203,7 +253,13 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     const perSecond = total / pipelineSeconds;
     const copyPerSecond = created / copySeconds;
     const figures: Figure[] = [
-      { bench: 'ingest', metric: 'pipeline_bookings_per_s', value: perSecond, unit: '/s', ...atLeast(perSecond, 10_000) },
+      {
+        bench: 'ingest',
+        metric: 'pipeline_bookings_per_s',
+        value: perSecond,
+        unit: '/s',
+        ...atLeast(perSecond, 10_000),
+      },
       { bench: 'ingest', metric: 'copy_bookings_per_s', value: copyPerSecond, unit: '/s' },
       { bench: 'ingest', metric: 'pipeline_to_copy_ratio', value: perSecond / copyPerSecond, unit: 'ratio' },
       { bench: 'ingest', metric: 'bookings', value: total, unit: 'bookings' },

@@ -2,8 +2,8 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { bootEmbeddedPostgres } from '../src/db/embedded.ts';
 import { createDb, type Db } from '../src/db/database.ts';
+import { bootEmbeddedPostgres } from '../src/db/embedded.ts';
 import { migrateToLatest } from '../src/db/migrate.ts';
 
 /** One measured figure of a benchmark, with its goal when the issues set one. */
@@ -28,7 +28,10 @@ export interface BenchDatabase {
  * A fresh, migrated database for one benchmark: on DATABASE_URL's server when set, else on an
  * embedded PostgreSQL started for the run (and removed afterwards).
  */
-export async function freshDatabase(name: string, options: { poolSize?: number } = {}): Promise<BenchDatabase> {
+export async function freshDatabase(
+  name: string,
+  options: { poolSize?: number } = {},
+): Promise<BenchDatabase> {
   let adminUrl = process.env.DATABASE_URL;
   let stopServer = async () => {};
   if (!adminUrl) {

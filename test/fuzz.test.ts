@@ -63,6 +63,7 @@ const HOSTILE_STRINGS = [
   '../../../../etc/passwd',
   '\u0000',
   '%00',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, meant literally.
   '${jndi:ldap://127.0.0.1/x}',
   '{{7*7}}',
   '$..[?(@.x)]',
@@ -142,7 +143,15 @@ function idsOf(kind: string | undefined): fc.Arbitrary<string> {
   return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...pool) }, { weight: 1, arbitrary: fc.uuid() });
 }
 
-const DATES = ['2031-03-01', '2031-03-05', '2031-03-10', '2031-03-12', '2031-03-31', '2031-04-02', '2030-12-31'];
+const DATES = [
+  '2031-03-01',
+  '2031-03-05',
+  '2031-03-10',
+  '2031-03-12',
+  '2031-03-31',
+  '2031-04-02',
+  '2030-12-31',
+];
 
 function patternString(schema: Schema): fc.Arbitrary<string> {
   try {
@@ -166,7 +175,8 @@ function plausible(schema: Schema | undefined, name: string, depth = 0): fc.Arbi
     case 'string':
       if (schema.format === 'uuid') return idsOf(kindOfField(name));
       if (schema.format === 'date') return fc.constantFrom(...DATES);
-      if (schema.format === 'date-time') return fc.constantFrom('2031-03-01T00:00:00Z', '2020-01-01T10:00:00.000Z');
+      if (schema.format === 'date-time')
+        return fc.constantFrom('2031-03-01T00:00:00Z', '2020-01-01T10:00:00.000Z');
       if (schema.format === 'email') return fc.constantFrom('fuzz@example.test', 'FUZZ+1@Example.test');
       if (name === 'code' && seeded.codes.length) return fc.constantFrom(...seeded.codes);
       if (schema.pattern) return patternString(schema);
@@ -203,7 +213,8 @@ function fieldValue(schema: Schema | undefined, name: string, depth: number): fc
 
 function objectOf(schema: Schema, depth = 0): fc.Arbitrary<Record<string, unknown>> {
   const record: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const [key, field] of Object.entries(schema.properties ?? {})) record[key] = fieldValue(field, key, depth + 1);
+  for (const [key, field] of Object.entries(schema.properties ?? {}))
+    record[key] = fieldValue(field, key, depth + 1);
   return fc.oneof(
     { weight: 3, arbitrary: fc.record(record, { requiredKeys: schema.required ?? [] }) },
     { weight: 1, arbitrary: fc.record(record, { requiredKeys: [] }) },
@@ -240,7 +251,11 @@ function configDocument(): fc.Arbitrary<unknown> {
 /** Raw PMS records for a preview: real ones from the simulator, damaged ones, and junk. */
 function sampleRecords(): fc.Arbitrary<unknown[]> {
   const damaged = fc
-    .record({ record: fc.constantFrom(...seeded.sampleRecords), key: fc.string({ maxLength: 12 }), value: hostileScalar })
+    .record({
+      record: fc.constantFrom(...seeded.sampleRecords),
+      key: fc.string({ maxLength: 12 }),
+      value: hostileScalar,
+    })
     .map(({ record, key, value }) => ({ ...(record as object), [key]: value }));
   return fc.array(fc.oneof(fc.constantFrom(...seeded.sampleRecords), damaged, hostileScalar), {
     minLength: 1,
@@ -338,7 +353,8 @@ function responseValidator(document: any) {
   const ajv = new Ajv2020({ strict: false, allErrors: false });
   type AddFormats = (ajv: Ajv2020) => unknown;
   const addFormats =
-    (formatsModule as unknown as { default?: AddFormats }).default ?? (formatsModule as unknown as AddFormats);
+    (formatsModule as unknown as { default?: AddFormats }).default ??
+    (formatsModule as unknown as AddFormats);
   addFormats(ajv);
   const rewrite = (schema: unknown) =>
     JSON.parse(JSON.stringify(schema).replaceAll('"#/components/schemas/', '"components#/schemas/'));

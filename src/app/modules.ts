@@ -7,9 +7,9 @@ import { integrationsPlugin } from '../modules/integrations/integrations.plugin.
 import { inventoryRoutes } from '../modules/inventory/inventory.routes.ts';
 import { opsRoutes } from '../modules/ops/ops.routes.ts';
 import { propertyRoutes } from '../modules/properties/property.routes.ts';
+import { ratesRoutes } from '../modules/rates/rates.routes.ts';
 import { realtimeRoutes } from '../modules/realtime/realtime.routes.ts';
 import { reservationRoutes } from '../modules/reservations/reservation.routes.ts';
-import { ratesRoutes } from '../modules/rates/rates.routes.ts';
 import { webRoutes } from '../modules/web/web.plugin.ts';
 
 /**

@@ -17,7 +17,12 @@ export interface WorkerDeps {
 export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
 
 /** Each module that has background work registers it here. */
-const starters: WorkerStarter[] = [startEventRelay, startHoldSweeper, startIdempotencyPurge, startPmsSyncWorker];
+const starters: WorkerStarter[] = [
+  startEventRelay,
+  startHoldSweeper,
+  startIdempotencyPurge,
+  startPmsSyncWorker,
+];
 
 export async function startWorkers(deps: WorkerDeps): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];

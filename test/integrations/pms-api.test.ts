@@ -12,7 +12,8 @@ import { pmsHotel, syncNow } from './pms.helpers.ts';
 let t: TestContext;
 let sim: Simulator;
 let superToken: string;
-const acme = () => JSON.parse(readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'));
+const acme = () =>
+  JSON.parse(readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'));
 
 beforeAll(async () => {
   t = await createTestContext();
@@ -25,7 +26,14 @@ afterAll(async () => {
 });
 
 const count = async (table: 'reservation' | 'ingestion_error' | 'audit_log' | 'guest' | 'sync_run') =>
-  Number((await t.db.selectFrom(table).select(({ fn }) => fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await t.db
+        .selectFrom(table)
+        .select(({ fn }) => fn.countAll().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 describe('PMS configs', () => {
   it('serves the JSON Schema of the format to anyone', async () => {
@@ -38,12 +46,16 @@ describe('PMS configs', () => {
   it('loads the shipped configs at start and lists them for administrators only', async () => {
     const list = await call(t.app, 'GET', '/api/integrations/pms/configs/', { token: superToken });
     expect(list.status).toBe(200);
-    const shipped = list.body.results.filter((c: any) => c.origin === 'shipped').map((c: any) => `${c.pms_type}-${c.version}`);
+    const shipped = list.body.results
+      .filter((c: any) => c.origin === 'shipped')
+      .map((c: any) => `${c.pms_type}-${c.version}`);
     expect(shipped).toEqual(expect.arrayContaining(['acme-2.1', 'acme-3.0', 'flatline-1.0', 'quickstay-3']));
     const one = await call(t.app, 'GET', '/api/integrations/pms/configs/acme/2.1/', { token: superToken });
     expect(one.body.document).toEqual(acme());
     const staff = await userWithToken(t.app, t.db, { role: 'STAFF' });
-    expect((await call(t.app, 'GET', '/api/integrations/pms/configs/', { token: staff.token })).status).toBe(403);
+    expect((await call(t.app, 'GET', '/api/integrations/pms/configs/', { token: staff.token })).status).toBe(
+      403,
+    );
   });
 
   it('lets only a SUPER_ADMIN upload; creates, then replaces by (pms_type, version)', async () => {
@@ -51,13 +63,22 @@ describe('PMS configs', () => {
     const property = await createProperty(t.db);
     for (const role of ['STAFF', 'PROPERTY_ADMIN'] as const) {
       const user = await userWithToken(t.app, t.db, { role, propertyIds: [property.id] });
-      const res = await call(t.app, 'POST', '/api/integrations/pms/configs/', { token: user.token, body: doc });
+      const res = await call(t.app, 'POST', '/api/integrations/pms/configs/', {
+        token: user.token,
+        body: doc,
+      });
       expect(res.status, role).toBe(403);
     }
-    const created = await call(t.app, 'POST', '/api/integrations/pms/configs/', { token: superToken, body: doc });
+    const created = await call(t.app, 'POST', '/api/integrations/pms/configs/', {
+      token: superToken,
+      body: doc,
+    });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ pms_type: 'acme-upload', version: '2.1', origin: 'upload' });
-    const same = await call(t.app, 'POST', '/api/integrations/pms/configs/', { token: superToken, body: doc });
+    const same = await call(t.app, 'POST', '/api/integrations/pms/configs/', {
+      token: superToken,
+      body: doc,
+    });
     expect(same.status).toBe(200);
     expect(same.body.checksum).toBe(created.body.checksum);
     const replaced = await call(t.app, 'POST', '/api/integrations/pms/configs/', {
@@ -111,7 +132,10 @@ describe('PMS configs', () => {
   });
 
   it('answers a body that is not an object with 400', async () => {
-    const res = await call(t.app, 'POST', '/api/integrations/pms/configs/', { token: superToken, body: [1, 2] });
+    const res = await call(t.app, 'POST', '/api/integrations/pms/configs/', {
+      token: superToken,
+      body: [1, 2],
+    });
     expect(res.status).toBe(400);
   });
 
@@ -121,11 +145,33 @@ describe('PMS configs', () => {
     const doc = acme();
     doc.validation_rules.business_rules.push({ rule: 'room_type_known' });
     const records = [
-      { id: 1, state: 'BOOKED', arrival: '2031-05-01', departure: '2031-05-03', room: { category: 'dbl' }, updated: '2031-01-01T00:00:00Z' },
-      { id: 2, state: 'BOOKED', arrival: '2031-05-01', departure: '2031-05-03', room: { category: 'xxl' }, updated: '2031-01-01T00:00:00Z' },
-      { id: 3, state: 'NOPE', arrival: '2031-05-01', departure: '2031-05-03', updated: '2031-01-01T00:00:00Z' },
+      {
+        id: 1,
+        state: 'BOOKED',
+        arrival: '2031-05-01',
+        departure: '2031-05-03',
+        room: { category: 'dbl' },
+        updated: '2031-01-01T00:00:00Z',
+      },
+      {
+        id: 2,
+        state: 'BOOKED',
+        arrival: '2031-05-01',
+        departure: '2031-05-03',
+        room: { category: 'xxl' },
+        updated: '2031-01-01T00:00:00Z',
+      },
+      {
+        id: 3,
+        state: 'NOPE',
+        arrival: '2031-05-01',
+        departure: '2031-05-03',
+        updated: '2031-01-01T00:00:00Z',
+      },
     ];
-    const before = await Promise.all((['reservation', 'ingestion_error', 'audit_log', 'guest'] as const).map(count));
+    const before = await Promise.all(
+      (['reservation', 'ingestion_error', 'audit_log', 'guest'] as const).map(count),
+    );
     const res = await call(t.app, 'POST', '/api/integrations/pms/configs/preview/', {
       token: superToken,
       body: { config: doc, records, property_id: property.id },
@@ -140,8 +186,14 @@ describe('PMS configs', () => {
       field: 'room_type_code',
       external_id: '2',
     });
-    expect(res.body.results[2].error).toMatchObject({ stage: 'mapping', error_type: 'PMSMappingError', field: 'status' });
-    expect(await Promise.all((['reservation', 'ingestion_error', 'audit_log', 'guest'] as const).map(count))).toEqual(before);
+    expect(res.body.results[2].error).toMatchObject({
+      stage: 'mapping',
+      error_type: 'PMSMappingError',
+      field: 'status',
+    });
+    expect(
+      await Promise.all((['reservation', 'ingestion_error', 'audit_log', 'guest'] as const).map(count)),
+    ).toEqual(before);
 
     const bad = await call(t.app, 'POST', '/api/integrations/pms/configs/preview/', {
       token: superToken,
@@ -157,19 +209,31 @@ describe('PMS connections', () => {
     const property = await createProperty(t.db);
     const url = `/api/integrations/pms/connections/${property.id}/`;
     const body = { pms_type: 'acme', version: '2.1', base_url: sim.url, hotel_external_id: 'H1' };
-    const unknown = await call(t.app, 'PUT', url, { token: superToken, body: { ...body, version: '9.9', secrets: { api_token: 'abcd' } } });
+    const unknown = await call(t.app, 'PUT', url, {
+      token: superToken,
+      body: { ...body, version: '9.9', secrets: { api_token: 'abcd' } },
+    });
     expect(unknown.status).toBe(400);
-    expect(unknown.body.errors).toEqual([{ pointer: '/body/version', message: expect.stringMatching(/no PMS config acme 9.9/) }]);
+    expect(unknown.body.errors).toEqual([
+      { pointer: '/body/version', message: expect.stringMatching(/no PMS config acme 9.9/) },
+    ]);
     const missing = await call(t.app, 'PUT', url, { token: superToken, body });
-    expect(missing.body.errors).toEqual([{ pointer: '/body/secrets/api_token', message: 'is required by the PMS config' }]);
+    expect(missing.body.errors).toEqual([
+      { pointer: '/body/secrets/api_token', message: 'is required by the PMS config' },
+    ]);
     const creds = await call(t.app, 'PUT', url, {
       token: superToken,
       body: { ...body, base_url: 'https://user:pw@pms.example', secrets: { api_token: 'abcd' } },
     });
     expect(creds.body.errors[0].pointer).toBe('/body/base_url');
-    const short = await call(t.app, 'PUT', url, { token: superToken, body: { ...body, secrets: { api_token: 'x' } } });
+    const short = await call(t.app, 'PUT', url, {
+      token: superToken,
+      body: { ...body, secrets: { api_token: 'x' } },
+    });
     expect(short.status).toBe(400);
-    expect(await t.db.selectFrom('pms_connection').selectAll().where('property_id', '=', property.id).execute()).toEqual([]);
+    expect(
+      await t.db.selectFrom('pms_connection').selectAll().where('property_id', '=', property.id).execute(),
+    ).toEqual([]);
   });
 
   it('is managed by the property admin of that property only', async () => {
@@ -184,16 +248,56 @@ describe('PMS connections', () => {
       hotel_external_id: 'H2',
       secrets: { api_key: sim.credentials.flatline },
     };
-    expect((await call(t.app, 'PUT', `/api/integrations/pms/connections/${mine.id}/`, { token: admin.token, body })).status).toBe(201);
-    expect((await call(t.app, 'PUT', `/api/integrations/pms/connections/${other.id}/`, { token: admin.token, body })).status).toBe(404);
-    expect((await call(t.app, 'PUT', `/api/integrations/pms/connections/${mine.id}/`, { token: staff.token, body })).status).toBe(403);
-    expect((await call(t.app, 'GET', '/api/integrations/pms/connections/', { token: staff.token })).status).toBe(403);
+    expect(
+      (
+        await call(t.app, 'PUT', `/api/integrations/pms/connections/${mine.id}/`, {
+          token: admin.token,
+          body,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await call(t.app, 'PUT', `/api/integrations/pms/connections/${other.id}/`, {
+          token: admin.token,
+          body,
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await call(t.app, 'PUT', `/api/integrations/pms/connections/${mine.id}/`, {
+          token: staff.token,
+          body,
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await call(t.app, 'GET', '/api/integrations/pms/connections/', { token: staff.token })).status,
+    ).toBe(403);
     const list = await call(t.app, 'GET', '/api/integrations/pms/connections/', { token: admin.token });
     expect(list.body.results.map((c: any) => c.property_id)).toEqual([mine.id]);
-    expect((await call(t.app, 'POST', '/api/integrations/pms/sync/', { token: staff.token, body: { property_id: mine.id } })).status).toBe(403);
-    expect((await call(t.app, 'POST', '/api/integrations/pms/sync/', { token: admin.token, body: { property_id: other.id } })).status).toBe(404);
+    expect(
+      (
+        await call(t.app, 'POST', '/api/integrations/pms/sync/', {
+          token: staff.token,
+          body: { property_id: mine.id },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await call(t.app, 'POST', '/api/integrations/pms/sync/', {
+          token: admin.token,
+          body: { property_id: other.id },
+        })
+      ).status,
+    ).toBe(404);
     const unconnected = await createProperty(t.db);
-    const none = await call(t.app, 'POST', '/api/integrations/pms/sync/', { token: superToken, body: { property_id: unconnected.id } });
+    const none = await call(t.app, 'POST', '/api/integrations/pms/sync/', {
+      token: superToken,
+      body: { property_id: unconnected.id },
+    });
     expect(none.status).toBe(404);
   });
 
@@ -244,7 +348,10 @@ describe('secrets', () => {
     };
     try {
       const hotels = [];
-      for (const [dialect, secret] of [['quickstay', secrets[0]], ['acme', secrets[1]]] as const) {
+      for (const [dialect, secret] of [
+        ['quickstay', secrets[0]],
+        ['acme', secrets[1]],
+      ] as const) {
         const property = await createProperty(t.db);
         for (const code of ['STD', 'DBL', 'STE']) await createRoomType(t.db, property.id, { code });
         own.defineHotel(`S${dialect}`, { bookings: 30, badRatio: 0.2 });
@@ -260,9 +367,13 @@ describe('secrets', () => {
       }
       // Retries and a failure put the request URL (which carries the quickstay key) in messages and logs.
       own.injectFaults({ status: 500 }, { status: 429, retryAfter: '0' });
-      for (const id of hotels) await send('POST', '/api/integrations/pms/sync/', { property_id: id, wait: true });
+      for (const id of hotels)
+        await send('POST', '/api/integrations/pms/sync/', { property_id: id, wait: true });
       own.injectFaults({ status: 503, times: 20 });
-      const failed = await send('POST', '/api/integrations/pms/sync/', { property_id: hotels[0], wait: true });
+      const failed = await send('POST', '/api/integrations/pms/sync/', {
+        property_id: hotels[0],
+        wait: true,
+      });
       expect(failed.body.status).toBe('failed');
       expect(failed.body.error).toContain('key=[redacted]');
       for (const id of hotels) {
@@ -273,9 +384,20 @@ describe('secrets', () => {
       }
       await send('GET', '/api/integrations/pms/connections/');
       expect(lines.some((l) => l.includes('retrying a PMS request'))).toBe(true);
-      const stored = await t.db.selectFrom('pms_connection').select('secrets_ciphertext').where('property_id', 'in', hotels).execute();
-      const audit = await t.db.selectFrom('audit_log').select('diff').where('entity_type', '=', 'pms_connection').execute();
-      const runs = await t.db.selectFrom('sync_run').select(['error', 'cursor_before', 'cursor_after']).execute();
+      const stored = await t.db
+        .selectFrom('pms_connection')
+        .select('secrets_ciphertext')
+        .where('property_id', 'in', hotels)
+        .execute();
+      const audit = await t.db
+        .selectFrom('audit_log')
+        .select('diff')
+        .where('entity_type', '=', 'pms_connection')
+        .execute();
+      const runs = await t.db
+        .selectFrom('sync_run')
+        .select(['error', 'cursor_before', 'cursor_after'])
+        .execute();
       const everything = [
         ...bodies,
         ...lines,
@@ -303,7 +425,9 @@ describe('GET /api/integrations/pms/bookings/', () => {
     let cursor: string | null = null;
     do {
       const query: string = cursor ? `&cursor=${cursor}` : '';
-      const page = await call(t.app, 'GET', `/api/integrations/pms/bookings/?limit=20${query}`, { token: staff.token });
+      const page = await call(t.app, 'GET', `/api/integrations/pms/bookings/?limit=20${query}`, {
+        token: staff.token,
+      });
       expect(page.status).toBe(200);
       seen.push(...page.body.results);
       cursor = page.body.next_cursor;
@@ -327,19 +451,38 @@ describe('GET /api/integrations/pms/bookings/', () => {
     });
     expect(sample.confirmation_code).toMatch(/^[A-Z2-9]{12}$/);
 
-    const cancelled = await call(t.app, 'GET', `/api/integrations/pms/bookings/?property_id=${h.property.id}&status=cancelled&limit=500`, {
-      token: staff.token,
-    });
-    expect(cancelled.body.results.length).toBe(sim.bookings(h.hotel).filter((b) => b.status === 'cancelled').length);
-    expect(cancelled.body.results.every((b: any) => b.status === 'cancelled' && !b.holds_inventory)).toBe(true);
+    const cancelled = await call(
+      t.app,
+      'GET',
+      `/api/integrations/pms/bookings/?property_id=${h.property.id}&status=cancelled&limit=500`,
+      {
+        token: staff.token,
+      },
+    );
+    expect(cancelled.body.results.length).toBe(
+      sim.bookings(h.hotel).filter((b) => b.status === 'cancelled').length,
+    );
+    expect(cancelled.body.results.every((b: any) => b.status === 'cancelled' && !b.holds_inventory)).toBe(
+      true,
+    );
 
-    const future = await call(t.app, 'GET', `/api/integrations/pms/bookings/?updated_since=2999-01-01T00:00:00Z`, {
-      token: staff.token,
-    });
+    const future = await call(
+      t.app,
+      'GET',
+      `/api/integrations/pms/bookings/?updated_since=2999-01-01T00:00:00Z`,
+      {
+        token: staff.token,
+      },
+    );
     expect(future.body.results).toEqual([]);
-    const foreign = await call(t.app, 'GET', `/api/integrations/pms/bookings/?property_id=${other.property.id}`, {
-      token: staff.token,
-    });
+    const foreign = await call(
+      t.app,
+      'GET',
+      `/api/integrations/pms/bookings/?property_id=${other.property.id}`,
+      {
+        token: staff.token,
+      },
+    );
     expect(foreign.status).toBe(404);
   });
 });

@@ -8,7 +8,8 @@ import { expectedCalendar, importedCalendar, pmsHotel, syncNow } from './pms.hel
 let t: TestContext;
 let sim: Simulator;
 let token: string;
-const acme = () => JSON.parse(readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'));
+const acme = () =>
+  JSON.parse(readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'));
 
 beforeAll(async () => {
   t = await createTestContext();
@@ -23,7 +24,8 @@ afterAll(async () => {
 async function connect(pmsType: string, version: string, hotel: string, roomTypes = ['STD', 'DBL', 'STE']) {
   const property = await createProperty(t.db);
   const types: Record<string, any> = {};
-  for (const code of roomTypes) types[code] = await createRoomType(t.db, property.id, { code, totalUnits: 500 });
+  for (const code of roomTypes)
+    types[code] = await createRoomType(t.db, property.id, { code, totalUnits: 500 });
   const res = await call(t.app, 'PUT', `/api/integrations/pms/connections/${property.id}/`, {
     token,
     body: {
@@ -45,7 +47,9 @@ describe('quarantine and replay', () => {
     broken.pms_type = type;
     delete broken.status_mappings.OPTION;
     delete broken.status_mappings.NOSHOW;
-    expect((await call(t.app, 'POST', '/api/integrations/pms/configs/', { token, body: broken })).status).toBe(201);
+    expect(
+      (await call(t.app, 'POST', '/api/integrations/pms/configs/', { token, body: broken })).status,
+    ).toBe(201);
     const hotel = unique('H');
     sim.defineHotel(hotel, { bookings: 200 });
     const h = await connect(type, '2.1', hotel);
@@ -53,17 +57,33 @@ describe('quarantine and replay', () => {
     expect(missing.length).toBeGreaterThan(0);
 
     const run = await syncNow(t, h);
-    expect(run).toMatchObject({ status: 'partial', fetched: 200, created: 200 - missing.length, quarantined: missing.length });
-    const errors = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, { token });
-    expect(errors.body.results.map((e: any) => e.external_id).sort()).toEqual(missing.map((b) => String(b.ref)).sort());
+    expect(run).toMatchObject({
+      status: 'partial',
+      fetched: 200,
+      created: 200 - missing.length,
+      quarantined: missing.length,
+    });
+    const errors = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, {
+      token,
+    });
+    expect(errors.body.results.map((e: any) => e.external_id).sort()).toEqual(
+      missing.map((b) => String(b.ref)).sort(),
+    );
     for (const error of errors.body.results) {
-      expect(error).toMatchObject({ stage: 'mapping', error_type: 'PMSMappingError', field: 'status', replay_status: 'pending' });
+      expect(error).toMatchObject({
+        stage: 'mapping',
+        error_type: 'PMSMappingError',
+        field: 'status',
+        replay_status: 'pending',
+      });
       expect(error.message).toMatch(/^status: status "(OPTION|NOSHOW)" is not in status_mappings$/);
     }
 
     const fixed = acme();
     fixed.pms_type = type;
-    expect((await call(t.app, 'POST', '/api/integrations/pms/configs/', { token, body: fixed })).status).toBe(200);
+    expect((await call(t.app, 'POST', '/api/integrations/pms/configs/', { token, body: fixed })).status).toBe(
+      200,
+    );
     const replay = await call(t.app, 'POST', '/api/integrations/pms/errors/replay/', {
       token,
       body: { property_id: h.property.id, sync_run_id: run.id, wait: true },
@@ -77,8 +97,14 @@ describe('quarantine and replay', () => {
       quarantined: 0,
       cursor_after: run.cursor_after,
     });
-    const after = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, { token });
-    expect(after.body.results.every((e: any) => e.replay_status === 'ingested' && e.replay_run_id === replay.body.id)).toBe(true);
+    const after = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, {
+      token,
+    });
+    expect(
+      after.body.results.every(
+        (e: any) => e.replay_status === 'ingested' && e.replay_run_id === replay.body.id,
+      ),
+    ).toBe(true);
     expect(await importedCalendar(t.db, h)).toEqual(expectedCalendar(sim.bookings(hotel)));
 
     const nothing = await call(t.app, 'POST', '/api/integrations/pms/errors/replay/', {
@@ -98,12 +124,24 @@ describe('quarantine and replay', () => {
       token,
       body: { property_id: h.property.id, wait: true },
     });
-    expect(replay.body).toMatchObject({ status: 'partial', fetched: run.quarantined, created: 0, quarantined: run.quarantined });
-    const old = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, { token });
-    expect(old.body.results.every((e: any) => e.replay_status === 'failed')).toBe(true);
-    const again = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${replay.body.id}&limit=500`, {
+    expect(replay.body).toMatchObject({
+      status: 'partial',
+      fetched: run.quarantined,
+      created: 0,
+      quarantined: run.quarantined,
+    });
+    const old = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, {
       token,
     });
+    expect(old.body.results.every((e: any) => e.replay_status === 'failed')).toBe(true);
+    const again = await call(
+      t.app,
+      'GET',
+      `/api/integrations/pms/errors/?sync_run_id=${replay.body.id}&limit=500`,
+      {
+        token,
+      },
+    );
     expect(again.body.results.map((e: any) => e.external_id).sort()).toEqual(
       old.body.results.map((e: any) => e.external_id).sort(),
     );
@@ -128,8 +166,17 @@ describe('quarantine and replay', () => {
     await call(t.app, 'POST', '/api/integrations/pms/configs/', { token, body: strict });
     const h = await connect(type, '2.1', hotel, ['STD', 'DBL']);
     const strictRun = await syncNow(t, h);
-    expect(strictRun).toMatchObject({ status: 'partial', created: 120 - suites.length, quarantined: suites.length });
-    const errors = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${strictRun.id}&limit=500`, { token });
+    expect(strictRun).toMatchObject({
+      status: 'partial',
+      created: 120 - suites.length,
+      quarantined: suites.length,
+    });
+    const errors = await call(
+      t.app,
+      'GET',
+      `/api/integrations/pms/errors/?sync_run_id=${strictRun.id}&limit=500`,
+      { token },
+    );
     expect(new Set(errors.body.results.map((e: any) => `${e.stage}|${e.error_type}|${e.field}`))).toEqual(
       new Set(['business_rules|PMSBusinessRuleError|room_type_code']),
     );
@@ -152,7 +199,10 @@ describe('quarantine and replay', () => {
 describe('schema drift', () => {
   it('reports fields that appear or vanish in the raw records', async () => {
     const type = unique('acmedrift').toLowerCase();
-    await call(t.app, 'POST', '/api/integrations/pms/configs/', { token, body: { ...acme(), pms_type: type } });
+    await call(t.app, 'POST', '/api/integrations/pms/configs/', {
+      token,
+      body: { ...acme(), pms_type: type },
+    });
     const hotel = unique('H');
     sim.defineHotel(hotel, { bookings: 30 });
     const h = await connect(type, '2.1', hotel);
@@ -178,6 +228,9 @@ describe('schema drift', () => {
     sim.injectFaults({ hotel, body: JSON.stringify({ data: [record], meta: { page: 1 } }) });
     const drifted = await syncNow(t, h);
     expect(drifted).toMatchObject({ status: 'succeeded', fetched: 1, updated: 1 });
-    expect(drifted.schema_drift).toEqual({ new_fields: ['loyalty', 'loyalty.tier'], vanished_fields: ['comment'] });
+    expect(drifted.schema_drift).toEqual({
+      new_fields: ['loyalty', 'loyalty.tier'],
+      vanished_fields: ['comment'],
+    });
   });
 });

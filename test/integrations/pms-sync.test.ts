@@ -36,9 +36,14 @@ describe('a full sync from the simulator over HTTP', () => {
       expect(run.cursor_after).not.toBeNull();
       expect(await importedCalendar(t.db, h)).toEqual(expectedCalendar(sim.bookings(h.hotel)));
 
-      const errors = await call(t.app, 'GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`, {
-        token: h.token,
-      });
+      const errors = await call(
+        t.app,
+        'GET',
+        `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=500`,
+        {
+          token: h.token,
+        },
+      );
       expect(errors.body.results).toHaveLength(expectedBad);
       const kinds = new Map([
         ['raw_schema', 'PMSDataValidationError'],
@@ -151,7 +156,10 @@ describe('faults at the PMS', () => {
     const connection = await call(t.app, 'GET', `/api/integrations/pms/connections/${h.property.id}/`, {
       token: h.token,
     });
-    expect(connection.body).toMatchObject({ cursor: first.cursor_after, last_run: { id: run.id, status: 'failed' } });
+    expect(connection.body).toMatchObject({
+      cursor: first.cursor_after,
+      last_run: { id: run.id, status: 'failed' },
+    });
     expect(await ledgerSnapshot(t.db, h.property.id)).toEqual(before);
   });
 

@@ -22,7 +22,15 @@ describe('the scheduled sync worker (pg-boss)', () => {
       await pmsHotel(t, sim, 'flatline', { bookings: 90 }),
       await pmsHotel(t, sim, 'quickstay', { bookings: 90, secret: 'wrong-key' }),
     ];
-    const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, fatal() {}, child: () => silent };
+    const silent = {
+      info() {},
+      warn() {},
+      error() {},
+      debug() {},
+      trace() {},
+      fatal() {},
+      child: () => silent,
+    };
     const stop = await startPmsSyncWorker({
       config: t.config,
       db: t.db,
@@ -43,13 +51,25 @@ describe('the scheduled sync worker (pg-boss)', () => {
         { timeout: 45_000, interval: 250 },
       );
       const byProperty = new Map(finished.map((r) => [r.property_id, r]));
-      expect(byProperty.get(hotels[0]!.property.id)).toMatchObject({ status: 'succeeded', trigger: 'schedule', created: 90 });
-      expect(byProperty.get(hotels[1]!.property.id)).toMatchObject({ status: 'succeeded', trigger: 'schedule', created: 90 });
+      expect(byProperty.get(hotels[0]!.property.id)).toMatchObject({
+        status: 'succeeded',
+        trigger: 'schedule',
+        created: 90,
+      });
+      expect(byProperty.get(hotels[1]!.property.id)).toMatchObject({
+        status: 'succeeded',
+        trigger: 'schedule',
+        created: 90,
+      });
       expect(byProperty.get(hotels[2]!.property.id)).toMatchObject({ status: 'failed', trigger: 'schedule' });
-      expect(await importedCalendar(t.db, hotels[0]!)).toEqual(expectedCalendar(sim.bookings(hotels[0]!.hotel)));
+      expect(await importedCalendar(t.db, hotels[0]!)).toEqual(
+        expectedCalendar(sim.bookings(hotels[0]!.hotel)),
+      );
       const next = await t.db.selectFrom('pms_connection').select(['next_run_at', 'last_run_at']).execute();
       for (const connection of next) {
-        expect(connection.next_run_at.getTime() - connection.last_run_at!.getTime()).toBeGreaterThanOrEqual(299_000);
+        expect(connection.next_run_at.getTime() - connection.last_run_at!.getTime()).toBeGreaterThanOrEqual(
+          299_000,
+        );
       }
     } finally {
       await stop();

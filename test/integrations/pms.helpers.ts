@@ -1,7 +1,11 @@
 import type { Db } from '../../src/db/database.ts';
 import type { Property, RoomType } from '../../src/db/schema.ts';
 import { addDays, type SimBooking } from '../../src/modules/integrations/simulator/generator.ts';
-import { DIALECT_CONFIG, type DialectName, type Simulator } from '../../src/modules/integrations/simulator/server.ts';
+import {
+  DIALECT_CONFIG,
+  type DialectName,
+  type Simulator,
+} from '../../src/modules/integrations/simulator/server.ts';
 import { call, type TestContext } from '../helpers/context.ts';
 import { createProperty, createRoomType, unique, userWithToken } from '../helpers/factories.ts';
 
@@ -94,7 +98,11 @@ export async function ledgerSnapshot(db: Db, propertyId: string) {
       .where('property_id', '=', propertyId)
       .orderBy('id')
       .execute(),
-    db.selectFrom('guest').select(({ fn }) => fn.countAll<number>().as('n')).where('property_id', '=', propertyId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('guest')
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .where('property_id', '=', propertyId)
+      .executeTakeFirstOrThrow(),
     db
       .selectFrom('inventory_calendar')
       .select(['room_type_id', 'date', 'booked_units', 'overbooked_units', 'updated_at'])
@@ -102,7 +110,11 @@ export async function ledgerSnapshot(db: Db, propertyId: string) {
       .orderBy('room_type_id')
       .orderBy('date')
       .execute(),
-    db.selectFrom('inventory_ledger').select(({ fn }) => fn.countAll<number>().as('n')).where('property_id', '=', propertyId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('inventory_ledger')
+      .select(({ fn }) => fn.countAll<number>().as('n'))
+      .where('property_id', '=', propertyId)
+      .executeTakeFirstOrThrow(),
     db
       .selectFrom('outbox_event')
       .select(({ fn }) => fn.countAll<number>().as('n'))

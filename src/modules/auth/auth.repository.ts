@@ -75,10 +75,10 @@ export function listUsers(db: Db, filter: UserFilter): Promise<UserRecord[]> {
   }
   if (filter.after) {
     const { createdAt, id } = filter.after;
-    query = query.where(sql<boolean>`(u.created_at, u.id) > (${createdAt}::timestamptz, ${id}::uuid)`);
+    query = query.where(sql<boolean>`(${createdMs}, u.id) > (${createdAt}::timestamptz, ${id}::uuid)`);
   }
   return query
-    .orderBy('u.created_at')
+    .orderBy(createdMs)
     .orderBy('u.id')
     .limit(filter.limit + 1)
     .execute();

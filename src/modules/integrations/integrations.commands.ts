@@ -9,13 +9,15 @@ import { SHIPPED_CONFIGS_DIR } from './integrations.plugin.ts';
 import { DIALECT_CONFIG, DIALECTS, type DialectName, startSimulator } from './simulator/server.ts';
 import { createSyncService } from './sync/sync.service.ts';
 
-const number = (min: number, max: number, integer = false) => (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new InvalidArgumentError(`expected a${integer ? ' whole' : ''} number from ${min} to ${max}`);
-  }
-  return n;
-};
+const number =
+  (min: number, max: number, integer = false) =>
+  (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`expected a${integer ? ' whole' : ''} number from ${min} to ${max}`);
+    }
+    return n;
+  };
 
 function dialectList(value: string): DialectName[] {
   if (value === 'all') return DIALECTS;
@@ -43,8 +45,18 @@ export function registerIntegrationCommands(program: Command, config: () => AppC
     .option('--fail-rate <f>', 'share of requests answered 503 or 429', number(0, 1), 0)
     .option('--latency-ms <ms>', 'delay before every answer', number(0, 60_000, true), 0)
     .option('--seed <seed>', 'seed of the generated bookings', 'pms-simulator')
-    .option('--change-every <seconds>', 'change some bookings of every hotel seen so far this often', number(0, 86_400), 0)
-    .option('--change-count <n>', 'how many bookings per hotel each change touches', number(1, 100_000, true), 5)
+    .option(
+      '--change-every <seconds>',
+      'change some bookings of every hotel seen so far this often',
+      number(0, 86_400),
+      0,
+    )
+    .option(
+      '--change-count <n>',
+      'how many bookings per hotel each change touches',
+      number(1, 100_000, true),
+      5,
+    )
     .action(
       async (options: {
         dialect: DialectName[];
@@ -125,7 +137,11 @@ export function registerIntegrationCommands(program: Command, config: () => AppC
           .$if(options.property === undefined, (q) => q.where('enabled', '=', true))
           .execute();
         if (connections.length === 0) {
-          console.log(options.property ? `Property ${options.property} has no PMS connection.` : 'No PMS connection is enabled.');
+          console.log(
+            options.property
+              ? `Property ${options.property} has no PMS connection.`
+              : 'No PMS connection is enabled.',
+          );
           process.exitCode = 1;
           return;
         }
@@ -156,7 +172,9 @@ export function registerIntegrationCommands(program: Command, config: () => AppC
             'fetched' in run
               ? ` ${run.fetched} fetched, ${run.created} created, ${run.updated} updated, ${run.quarantined} quarantined`
               : '';
-          console.log(`${run.status.padEnd(9)} ${run.property_id ?? run.id}${counts}${run.error ? ` — ${run.error}` : ''}`);
+          console.log(
+            `${run.status.padEnd(9)} ${run.property_id ?? run.id}${counts}${run.error ? ` — ${run.error}` : ''}`,
+          );
         }
         console.log(`Done in ${Date.now() - started} ms: ${results.length - failed} ok, ${failed} failed.`);
         if (failed > 0) process.exitCode = 1;

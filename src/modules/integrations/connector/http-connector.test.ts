@@ -7,7 +7,10 @@ import { fetchPages, nextLink } from './http-connector.ts';
 import { budgetFor, privateBudget } from './rate-budget.ts';
 import { retryAfterMs } from './request.ts';
 
-type Handler = (request: IncomingMessage, url: URL) => { status?: number; headers?: Record<string, string>; body: unknown };
+type Handler = (
+  request: IncomingMessage,
+  url: URL,
+) => { status?: number; headers?: Record<string, string>; body: unknown };
 
 /** A throwaway PMS: answers with `handler`, records every request. */
 async function pms(handler: Handler): Promise<{ url: string; requests: URL[]; close: () => Promise<void> }> {
@@ -59,7 +62,9 @@ const ITEMS = Array.from({ length: 7 }, (_, i) => ({ n: i }));
 
 describe('fetchPages: the five pagination types', () => {
   it('none: one request, with placeholders and secrets filled', async () => {
-    const server = await pms((request) => ({ body: { items: ITEMS.slice(0, 2), auth: request.headers.authorization } }));
+    const server = await pms((request) => ({
+      body: { items: ITEMS.slice(0, 2), auth: request.headers.authorization },
+    }));
     const cfg = config({
       request: {
         path: '/h/{hotel.external_id}/b',
@@ -79,7 +84,11 @@ describe('fetchPages: the five pagination types', () => {
       return { body: { items: ITEMS.slice(page * 3, page * 3 + 3) } };
     });
     const cfg = config({ pagination: { type: 'page_number', param: 'p', start: 0 } });
-    expect(await collect(plan(cfg, server.url))).toEqual([ITEMS.slice(0, 3), ITEMS.slice(3, 6), ITEMS.slice(6)]);
+    expect(await collect(plan(cfg, server.url))).toEqual([
+      ITEMS.slice(0, 3),
+      ITEMS.slice(3, 6),
+      ITEMS.slice(6),
+    ]);
     expect(server.requests.map((u) => u.searchParams.get('p'))).toEqual(['0', '1', '2', '3']);
     await server.close();
   });
@@ -93,8 +102,16 @@ describe('fetchPages: the five pagination types', () => {
       request: { path: '/h/{hotel.external_id}/b/{offset}-{limit}' },
       pagination: { type: 'offset', param: 'o', limit_param: 'l', limit: 3 },
     });
-    expect(await collect(plan(cfg, server.url))).toEqual([ITEMS.slice(0, 3), ITEMS.slice(3, 6), ITEMS.slice(6)]);
-    expect(server.requests.map((u) => u.pathname)).toEqual(['/h/H%201/b/0-3', '/h/H%201/b/3-3', '/h/H%201/b/6-3']);
+    expect(await collect(plan(cfg, server.url))).toEqual([
+      ITEMS.slice(0, 3),
+      ITEMS.slice(3, 6),
+      ITEMS.slice(6),
+    ]);
+    expect(server.requests.map((u) => u.pathname)).toEqual([
+      '/h/H%201/b/0-3',
+      '/h/H%201/b/3-3',
+      '/h/H%201/b/6-3',
+    ]);
     await server.close();
   });
 
@@ -105,7 +122,11 @@ describe('fetchPages: the five pagination types', () => {
       return { body: { items: ITEMS.slice(at, at + 3), meta: { next } } };
     });
     const cfg = config({ pagination: { type: 'cursor', next_path: '$.meta.next', param: 'after' } });
-    expect(await collect(plan(cfg, server.url))).toEqual([ITEMS.slice(0, 3), ITEMS.slice(3, 6), ITEMS.slice(6)]);
+    expect(await collect(plan(cfg, server.url))).toEqual([
+      ITEMS.slice(0, 3),
+      ITEMS.slice(3, 6),
+      ITEMS.slice(6),
+    ]);
     await server.close();
     const loop = await pms(() => ({ body: { items: [1], meta: { next: 'same' } } }));
     await expect(collect(plan(cfg, loop.url))).rejects.toThrow(/cursor "same" twice/);
@@ -120,9 +141,16 @@ describe('fetchPages: the five pagination types', () => {
       return { headers, body: { items: ITEMS.slice(page * 3, page * 3 + 3) } };
     });
     const cfg = config({ pagination: { type: 'link_header' } });
-    expect(await collect(plan(cfg, server.url))).toEqual([ITEMS.slice(0, 3), ITEMS.slice(3, 6), ITEMS.slice(6)]);
+    expect(await collect(plan(cfg, server.url))).toEqual([
+      ITEMS.slice(0, 3),
+      ITEMS.slice(3, 6),
+      ITEMS.slice(6),
+    ]);
     await server.close();
-    const evil = await pms(() => ({ headers: { link: '<http://evil.example/steal>; rel=next' }, body: { items: [1] } }));
+    const evil = await pms(() => ({
+      headers: { link: '<http://evil.example/steal>; rel=next' },
+      body: { items: [1] },
+    }));
     await expect(collect(plan(cfg, evil.url))).rejects.toThrow(/another origin/);
     await evil.close();
   });
@@ -146,7 +174,9 @@ describe('fetchPages: failures, retries and timeouts', () => {
     });
     const waits: number[] = [];
     const cfg = config({ retry: { max_attempts: 3, backoff_ms: 10, on_status: [429, 502] } });
-    const pages = await collect(plan(cfg, server.url, { onRetry: (r: { waitMs: number }) => waits.push(r.waitMs) }));
+    const pages = await collect(
+      plan(cfg, server.url, { onRetry: (r: { waitMs: number }) => waits.push(r.waitMs) }),
+    );
     expect(pages).toEqual([[1]]);
     expect(waits[0]).toBe(1000);
     // Then exponential backoff with jitter: 10 ms × 2 for the second attempt, halved at most.
@@ -194,7 +224,9 @@ describe('fetchPages: failures, retries and timeouts', () => {
       request: { path: '/x', query: { key: '{secret.token}' } },
       retry: { max_attempts: 1 },
     });
-    const error = await collect(plan(cfg, server.url, { secrets: { token: 'a b&c/secret' } })).catch((e: Error) => e);
+    const error = await collect(plan(cfg, server.url, { secrets: { token: 'a b&c/secret' } })).catch(
+      (e: Error) => e,
+    );
     expect((error as Error).message).not.toContain('secret');
     expect((error as Error).message).toContain('key=[redacted]');
     await server.close();
@@ -229,7 +261,9 @@ describe('request budgets', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const budget = budgetFor(`test|${url}`, undefined, 2);
-    const hotels = Array.from({ length: 6 }, (_, i) => collect({ ...plan(config({}), url), hotelExternalId: `H${i}`, budget }));
+    const hotels = Array.from({ length: 6 }, (_, i) =>
+      collect({ ...plan(config({}), url), hotelExternalId: `H${i}`, budget }),
+    );
     await Promise.all(hotels);
     expect(peak).toBe(2);
     server.closeAllConnections();
@@ -255,7 +289,9 @@ describe('request budgets', () => {
 describe('retryAfterMs', () => {
   it('reads seconds and HTTP dates', () => {
     expect(retryAfterMs('3')).toBe(3000);
-    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10_000);
+    expect(retryAfterMs('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(
+      10_000,
+    );
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs(null)).toBeUndefined();
   });

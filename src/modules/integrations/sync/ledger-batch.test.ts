@@ -112,12 +112,18 @@ describe('writeBatch', () => {
   it('never lets an older PMS version overwrite a newer one', async () => {
     const { ctx } = await hotel();
     await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:05.000Z', total_amount: '500.00' })]);
-    const older = await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:04.000Z', status: 'cancelled' })]);
+    const older = await write(ctx, [
+      booking({ source_updated_at: '2031-01-01T00:00:04.000Z', status: 'cancelled' }),
+    ]);
     expect(older).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
-    const same = await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:05.000Z', status: 'cancelled' })]);
+    const same = await write(ctx, [
+      booking({ source_updated_at: '2031-01-01T00:00:05.000Z', status: 'cancelled' }),
+    ]);
     expect(same).toMatchObject({ updated: 0, unchanged: 1 });
     expect(await stored(ctx)).toMatchObject([{ status: 'confirmed', total_amount: '500.00', version: 1 }]);
-    const newer = await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:06.000Z', status: 'cancelled' })]);
+    const newer = await write(ctx, [
+      booking({ source_updated_at: '2031-01-01T00:00:06.000Z', status: 'cancelled' }),
+    ]);
     expect(newer).toMatchObject({ updated: 1, unchanged: 0 });
     expect(await stored(ctx)).toMatchObject([{ status: 'cancelled', version: 2 }]);
   });
@@ -141,19 +147,30 @@ describe('writeBatch', () => {
     await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:03.000Z', room_type_code: 'STE' })]);
     expect(await nights(dbl.id)).toEqual({});
     expect(await nights(ste.id)).toEqual({ '2031-04-01': 1, '2031-04-02': 1 });
-    await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:04.000Z', room_type_code: 'STE', status: 'no_show' })]);
+    await write(ctx, [
+      booking({ source_updated_at: '2031-01-01T00:00:04.000Z', room_type_code: 'STE', status: 'no_show' }),
+    ]);
     expect(await nights(ste.id)).toEqual({});
-    await write(ctx, [booking({ source_updated_at: '2031-01-01T00:00:05.000Z', room_type_code: 'STE', status: 'checked_in' })]);
+    await write(ctx, [
+      booking({ source_updated_at: '2031-01-01T00:00:05.000Z', room_type_code: 'STE', status: 'checked_in' }),
+    ]);
     expect(await nights(ste.id)).toEqual({ '2031-04-01': 1, '2031-04-02': 1 });
   });
 
   it('records a booking of an unknown room type without inventory effect, and says so', async () => {
     const { ctx, dbl } = await hotel();
-    const outcome = await write(ctx, [booking({ room_type_code: 'XXL' }), booking({ external_id: 'B2', room_type_code: null })]);
+    const outcome = await write(ctx, [
+      booking({ room_type_code: 'XXL' }),
+      booking({ external_id: 'B2', room_type_code: null }),
+    ]);
     expect(outcome).toMatchObject({ created: 2, withoutRoomType: 1 });
     expect(outcome.unknownRoomTypes).toEqual(new Map([['XXL', 1]]));
     expect(await nights(dbl.id)).toEqual({});
-    const rooms = await t.db.selectFrom('reservation_room').selectAll().where('property_id', '=', ctx.propertyId).execute();
+    const rooms = await t.db
+      .selectFrom('reservation_room')
+      .selectAll()
+      .where('property_id', '=', ctx.propertyId)
+      .execute();
     expect(rooms).toEqual([]);
   });
 
