@@ -11,7 +11,7 @@ import type { TokenSettings } from '../modules/auth/auth.tokens.ts';
 import type { AppConfig, Role } from './config.ts';
 import { RateLimitedError } from './errors.ts';
 import { moduleRoutes } from './modules.ts';
-import { installErrorHandler } from './plugins/error-handler.ts';
+import { frameworkErrorProblem, installErrorHandler } from './plugins/error-handler.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import { installValidators } from './plugins/validation.ts';
 import { Problem } from './schemas.ts';
@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 60_000,
     ajv: { customOptions: { removeAdditional: false } },
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    frameworkErrors: frameworkErrorProblem,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: any other body is 415, not a string that fails a schema later.

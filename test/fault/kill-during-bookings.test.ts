@@ -29,6 +29,8 @@ const CLIENTS = 32;
 /** The kill comes after this many answers, so it always lands in the middle of the load. */
 const KILL_AFTER = Math.floor(TOTAL * 0.4);
 const REQUEST_TIMEOUT_MS = 30_000;
+/** About 30 s alone on two cores; the margin is for a machine busy with the rest of the suite. */
+const TEST_TIMEOUT_MS = 180_000;
 const START = Date.UTC(2032, 0, 1);
 const NIGHTS = 30;
 
@@ -227,101 +229,107 @@ async function reservationsByEmail(): Promise<Map<string, string[]>> {
 }
 
 describe('SIGKILL during a booking load', () => {
-  it('keeps every answer true, settles in-flight requests exactly once, and keeps the calendar whole', async () => {
-    const requests = bookingRequests();
-    const queue = [...requests];
-    let answers = 0;
-    let killed = false;
-    await runClients(api!.url, queue, {
-      stop: () => killed,
-      onAnswer: () => {
-        answers++;
-        if (answers === KILL_AFTER && !killed) {
-          killed = true;
-          api!.child.kill('SIGKILL');
-          worker?.child.kill('SIGKILL');
-        }
-      },
-    });
-    expect(killed, 'the kill happened during the load').toBe(true);
-    expect(await api!.exited).toBe('SIGKILL');
-    if (worker) expect(await worker.exited).toBe('SIGKILL');
+  it(
+    'keeps every answer true, settles in-flight requests exactly once, and keeps the calendar whole',
+    async () => {
+      const requests = bookingRequests();
+      const queue = [...requests];
+      let answers = 0;
+      let killed = false;
+      await runClients(api!.url, queue, {
+        stop: () => killed,
+        onAnswer: () => {
+          answers++;
+          if (answers === KILL_AFTER && !killed) {
+            killed = true;
+            api!.child.kill('SIGKILL');
+            worker?.child.kill('SIGKILL');
+          }
+        },
+      });
+      expect(killed, 'the kill happened during the load').toBe(true);
+      expect(await api!.exited).toBe('SIGKILL');
+      if (worker) expect(await worker.exited).toBe('SIGKILL');
 
-    const inFlight = requests.filter((r) => r.outcome === 'in-flight');
-    const unsent = requests.filter((r) => r.outcome === 'unsent');
-    const answered = requests.filter((r) => r.outcome === 'answered');
-    console.log(
-      `[kill-during-bookings] killed after ${answers} answers: ${inFlight.length} in flight, ` +
-        `${unsent.length} refused connections, ${queue.length} not yet sent`,
-    );
-    expect(answered.length).toBeGreaterThanOrEqual(KILL_AFTER);
-    for (const request of answered) {
-      expect([201, 409], `request ${request.index}: ${request.status} ${request.code}`).toContain(
-        request.status,
+      const inFlight = requests.filter((r) => r.outcome === 'in-flight');
+      const unsent = requests.filter((r) => r.outcome === 'unsent');
+      const answered = requests.filter((r) => r.outcome === 'answered');
+      console.log(
+        `[kill-during-bookings] killed after ${answers} answers: ${inFlight.length} in flight, ` +
+          `${unsent.length} refused connections, ${queue.length} not yet sent`,
       );
-    }
-
-    api = await startApi();
-    if (natsUp) worker = await startWorker();
-
-    // What the database holds right after the crash, before any retry.
-    const afterCrash = await reservationsByEmail();
-    for (const request of requests) {
-      const held = afterCrash.get(request.email) ?? [];
-      if (request.outcome === 'answered' && request.status === 201) {
-        expect(held, `request ${request.index} was told 201`).toEqual([request.reservationId]);
-      } else if (request.outcome === 'in-flight') {
-        expect(held.length, `in-flight request ${request.index}`).toBeLessThanOrEqual(1);
-      } else {
-        expect(held, `request ${request.index} (${request.outcome} ${request.status ?? ''})`).toEqual([]);
+      expect(answered.length).toBeGreaterThanOrEqual(KILL_AFTER);
+      for (const request of answered) {
+        expect([201, 409], `request ${request.index}: ${request.status} ${request.code}`).toContain(
+          request.status,
+        );
       }
-    }
 
-    const committedInFlight = inFlight.filter((r) => afterCrash.has(r.email)).length;
-    console.log(`[kill-during-bookings] ${committedInFlight} of the in-flight requests had committed`);
+      api = await startApi();
+      if (natsUp) worker = await startWorker();
 
-    // A client that lost its answer retries with the same key: the committed one comes back, or it books now.
-    await Promise.all(
-      inFlight.map(async (request) => {
-        const committed = afterCrash.get(request.email)?.[0];
-        const response = await send(api!.url, request);
-        await record(request, response);
-        if (committed) {
-          expect(response.status, `retry of committed request ${request.index}`).toBe(201);
-          expect(request.reservationId).toBe(committed);
-          expect(response.headers.get('idempotent-replayed')).toBe('true');
+      // What the database holds right after the crash, before any retry.
+      const afterCrash = await reservationsByEmail();
+      for (const request of requests) {
+        const held = afterCrash.get(request.email) ?? [];
+        if (request.outcome === 'answered' && request.status === 201) {
+          expect(held, `request ${request.index} was told 201`).toEqual([request.reservationId]);
+        } else if (request.outcome === 'in-flight') {
+          expect(held.length, `in-flight request ${request.index}`).toBeLessThanOrEqual(1);
         } else {
-          expect([201, 409], `retry of request ${request.index}: ${request.code}`).toContain(request.status);
+          expect(held, `request ${request.index} (${request.outcome} ${request.status ?? ''})`).toEqual([]);
         }
-      }),
-    );
+      }
 
-    // The rest of the load on the restarted server, the never-received requests included.
-    await runClients(api!.url, [...unsent, ...queue]);
-    const unanswered = requests.filter((r) => r.outcome !== 'answered');
-    expect(unanswered.map((r) => `${r.index}:${r.outcome}`)).toEqual([]);
-    for (const request of requests) {
-      expect([201, 409], `request ${request.index}: ${request.status} ${request.code}`).toContain(
-        request.status,
+      const committedInFlight = inFlight.filter((r) => afterCrash.has(r.email)).length;
+      console.log(`[kill-during-bookings] ${committedInFlight} of the in-flight requests had committed`);
+
+      // A client that lost its answer retries with the same key: the committed one comes back, or it books now.
+      await Promise.all(
+        inFlight.map(async (request) => {
+          const committed = afterCrash.get(request.email)?.[0];
+          const response = await send(api!.url, request);
+          await record(request, response);
+          if (committed) {
+            expect(response.status, `retry of committed request ${request.index}`).toBe(201);
+            expect(request.reservationId).toBe(committed);
+            expect(response.headers.get('idempotent-replayed')).toBe('true');
+          } else {
+            expect([201, 409], `retry of request ${request.index}: ${request.code}`).toContain(
+              request.status,
+            );
+          }
+        }),
       );
-      if (request.status === 409) expect(request.code).toBe('INVENTORY_UNAVAILABLE');
-    }
 
-    const created = requests.filter((r) => r.status === 201);
-    const refused = requests.filter((r) => r.status === 409);
-    console.log(`[kill-during-bookings] ${created.length} booked, ${refused.length} refused as sold out`);
-    expect(created.length).toBeGreaterThan(0);
-    expect(refused.length).toBeGreaterThan(0);
+      // The rest of the load on the restarted server, the never-received requests included.
+      await runClients(api!.url, [...unsent, ...queue]);
+      const unanswered = requests.filter((r) => r.outcome !== 'answered');
+      expect(unanswered.map((r) => `${r.index}:${r.outcome}`)).toEqual([]);
+      for (const request of requests) {
+        expect([201, 409], `request ${request.index}: ${request.status} ${request.code}`).toContain(
+          request.status,
+        );
+        if (request.status === 409) expect(request.code).toBe('INVENTORY_UNAVAILABLE');
+      }
 
-    const final = await reservationsByEmail();
-    for (const request of requests) {
-      const held = final.get(request.email) ?? [];
-      if (request.status === 201) expect(held, `request ${request.index}`).toEqual([request.reservationId]);
-      else expect(held, `request ${request.index} was refused`).toEqual([]);
-    }
-    expect([...final.values()].flat()).toHaveLength(created.length);
-    expect(await inventoryProblems(db, propertyId)).toEqual([]);
-  });
+      const created = requests.filter((r) => r.status === 201);
+      const refused = requests.filter((r) => r.status === 409);
+      console.log(`[kill-during-bookings] ${created.length} booked, ${refused.length} refused as sold out`);
+      expect(created.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+
+      const final = await reservationsByEmail();
+      for (const request of requests) {
+        const held = final.get(request.email) ?? [];
+        if (request.status === 201) expect(held, `request ${request.index}`).toEqual([request.reservationId]);
+        else expect(held, `request ${request.index} was refused`).toEqual([]);
+      }
+      expect([...final.values()].flat()).toHaveLength(created.length);
+      expect(await inventoryProblems(db, propertyId)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it.skipIf(!natsUp)('delivers every committed event to JetStream once the relay is back', async () => {
     const committed = await db

@@ -82,7 +82,8 @@ async function startProxy(target: string): Promise<FaultProxy> {
   };
 }
 
-async function api_(method: string, path: string, body?: unknown) {
+/** An authenticated call to the API process, as the super administrator. */
+async function callApi(method: string, path: string, body?: unknown) {
   const response = await fetch(`${api.url}${path}`, {
     method,
     headers: {
@@ -124,7 +125,7 @@ beforeAll(async () => {
     body: JSON.stringify({ email: admin.email, password: admin.password }),
   });
   token = ((await login.json()) as { access: string }).access;
-  const uploaded = await api_('POST', '/api/integrations/pms/configs/', faultConfig());
+  const uploaded = await callApi('POST', '/api/integrations/pms/configs/', faultConfig());
   if (uploaded.status !== 201)
     throw new Error(`config upload: ${uploaded.status} ${JSON.stringify(uploaded.body)}`);
 });
@@ -141,7 +142,7 @@ afterAll(async () => {
 async function connectedHotel(changed: number) {
   const property = await createProperty(db);
   const hotel = `FAULT${++hotelCount}`;
-  const put = await api_('PUT', `/api/integrations/pms/connections/${property.id}/`, {
+  const put = await callApi('PUT', `/api/integrations/pms/connections/${property.id}/`, {
     pms_type: PMS_TYPE,
     version: VERSION,
     base_url: proxy.url,
@@ -159,7 +160,7 @@ async function connectedHotel(changed: number) {
 }
 
 async function sync(propertyId: string) {
-  const res = await api_('POST', '/api/integrations/pms/sync/', { property_id: propertyId, wait: true });
+  const res = await callApi('POST', '/api/integrations/pms/sync/', { property_id: propertyId, wait: true });
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   return res.body as {
     id: string;
@@ -173,7 +174,7 @@ async function sync(propertyId: string) {
 }
 
 async function cursorOf(propertyId: string): Promise<string | null> {
-  const res = await api_('GET', `/api/integrations/pms/connections/${propertyId}/`);
+  const res = await callApi('GET', `/api/integrations/pms/connections/${propertyId}/`);
   expect(res.status).toBe(200);
   return res.body.cursor;
 }
@@ -183,7 +184,7 @@ async function expectHealthy() {
   expect(api.child.exitCode, api.output()).toBeNull();
   expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
   expect((await fetch(`${api.url}/readyz`)).status).toBe(200);
-  expect((await api_('GET', '/api/properties/?limit=1')).status).toBe(200);
+  expect((await callApi('GET', '/api/properties/?limit=1')).status).toBe(200);
 }
 
 /**
@@ -250,7 +251,7 @@ describe('a misbehaving PMS', () => {
     const run = await sync(hotel.propertyId);
     expect(run.status, JSON.stringify(run)).toBe('partial');
     expect(run.quarantined).toBe(junk.length);
-    const errors = await api_('GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=100`);
+    const errors = await callApi('GET', `/api/integrations/pms/errors/?sync_run_id=${run.id}&limit=100`);
     expect(errors.status).toBe(200);
     expect(errors.body.results).toHaveLength(junk.length);
     for (const error of errors.body.results) {
@@ -298,7 +299,7 @@ describe('a misbehaving PMS', () => {
     simulator.injectFaults(fault(hotel.hotel, { body: junk }));
     await expectFailedRun(hotel, /not JSON/, 3);
     // The error message names the problem without echoing the junk.
-    const runs = await api_(
+    const runs = await callApi(
       'GET',
       `/api/integrations/pms/sync-runs/?property_id=${hotel.propertyId}&limit=10`,
     );

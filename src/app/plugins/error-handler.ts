@@ -25,6 +25,7 @@ const TITLES: Record<number, string> = {
   406: 'Not Acceptable',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -134,6 +135,14 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, body: 
   };
   if (body.status === 503) reply.header('retry-after', '1');
   return reply.status(body.status).type('application/problem+json').send(problem);
+}
+
+/**
+ * Errors the router raises before any route or hook runs (a malformed URL, a path parameter over
+ * the length limit): problems like every other refusal, not Fastify's own JSON.
+ */
+export function frameworkErrorProblem(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  return sendProblem(request, reply, classify(error));
 }
 
 /** The one error handler: typed domain errors, validation and PostgreSQL errors become RFC 9457 problems. */

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ValidationError } from '../../app/errors.ts';
 import { Page, PageQuery, Timestamp, Uuid } from '../../app/schemas.ts';
-import { type Actor, assertCanSeeProperty, assertRole, propertyScope } from '../auth/auth.context.ts';
-import { listAudit } from './audit.repository.ts';
+import { listAuditEntries } from './audit.service.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) =>
   Type.Union([schema, Type.Null()]);
@@ -32,55 +30,6 @@ const AuditEntry = Type.Object({
   created_at: Timestamp,
 });
 
-function decodeAuditCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const id = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(id) || id < 1) {
-    throw new ValidationError('The cursor is not valid; use next_cursor from a previous page.', [
-      { pointer: '/querystring/cursor', message: 'is not a valid cursor' },
-    ]);
-  }
-  return id;
-}
-
-/** The audit log, newest first, limited to the properties the user administers. */
-async function listEntries(
-  app: Parameters<FastifyPluginAsyncTypebox>[0],
-  actor: Actor,
-  query: {
-    limit: number;
-    cursor?: string;
-    property_id?: string;
-    entity_type?: string;
-    entity_id?: string;
-    actor_id?: string;
-  },
-) {
-  assertRole(actor, 'SUPER_ADMIN', 'PROPERTY_ADMIN');
-  if (query.property_id) assertCanSeeProperty(actor, query.property_id);
-  const rows = await listAudit(app.db, {
-    propertyIds: propertyScope(actor),
-    propertyId: query.property_id,
-    entityType: query.entity_type,
-    entityId: query.entity_id,
-    actorId: query.actor_id,
-    afterId: decodeAuditCursor(query.cursor),
-    limit: query.limit,
-  });
-  const page = rows.slice(0, query.limit);
-  const last = page[page.length - 1];
-  return {
-    results: page.map((row) => ({
-      ...row,
-      id: String(row.id),
-      diff: row.diff as Record<string, unknown> | null,
-      created_at: row.created_at.toISOString(),
-    })),
-    next_cursor:
-      rows.length > query.limit && last ? Buffer.from(String(last.id)).toString('base64url') : null,
-  };
-}
-
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/audit/',
@@ -95,6 +44,6 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      listEntries(app, request.actor, { ...request.query, limit: request.query.limit ?? 50 }),
+      listAuditEntries(app.db, request.actor, { ...request.query, limit: request.query.limit ?? 50 }),
   );
 };

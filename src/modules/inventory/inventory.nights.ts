@@ -1,8 +1,8 @@
 import type { InventoryNight, LedgerField } from '../../db/schema.ts';
-import type { LockedNightRow } from './inventory.repository.ts';
 import type { StayUnits } from './inventory.contract.ts';
 import { nightsOf } from './inventory.dates.ts';
 import { type BlockedNight, InventoryConflictError } from './inventory.errors.ts';
+import type { LockedNightRow } from './inventory.repository.ts';
 
 /** Who and what a change is for; every ledger row carries it. */
 export interface LedgerRef {

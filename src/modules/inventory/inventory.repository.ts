@@ -29,6 +29,11 @@ export function findRoomTypes(db: Db | Tx, ids: string[]): Promise<RoomTypeRef[]
     .execute();
 }
 
+export async function propertyExists(db: Db | Tx, propertyId: string): Promise<boolean> {
+  const row = await db.selectFrom('property').select('id').where('id', '=', propertyId).executeTakeFirst();
+  return row !== undefined;
+}
+
 export function findPropertyRoomTypeIds(db: Db | Tx, propertyId: string): Promise<string[]> {
   return db
     .selectFrom('room_type')

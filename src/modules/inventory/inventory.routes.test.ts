@@ -86,6 +86,12 @@ describe('POST /api/inventory/preload/', () => {
       body: { ...body, property_id: world.property.id },
     });
     expect(both.status).toBe(400);
+    const root = await userWithToken(t.app, t.db, { role: 'SUPER_ADMIN' });
+    const missing = await call(t.app, 'POST', '/api/inventory/preload/', {
+      token: root.token,
+      body: { property_id: crypto.randomUUID(), start_date: '2031-05-01', end_date: '2031-05-02' },
+    });
+    expect(missing.status).toBe(404);
   });
 });
 

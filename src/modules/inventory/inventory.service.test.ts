@@ -59,16 +59,14 @@ async function importedReservation(
 }
 
 function apply(world: BookingWorld, changes: ImportedChange[]) {
-  return t.db
-    .transaction()
-    .execute((tx) =>
-      applyImportedChanges(tx, {
-        propertyId: world.property.id,
-        changes,
-        reason: 'pms.import',
-        actorId: null,
-      }),
-    );
+  return t.db.transaction().execute((tx) =>
+    applyImportedChanges(tx, {
+      propertyId: world.property.id,
+      changes,
+      reason: 'pms.import',
+      actorId: null,
+    }),
+  );
 }
 
 describe('applyImportedChanges', () => {

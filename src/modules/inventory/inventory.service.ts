@@ -155,6 +155,7 @@ export function createInventoryService(db: Db, lock: LockSettings) {
       } else {
         propertyId = input.property_id!;
         assertCanSeeProperty(ctx.actor, propertyId);
+        if (!(await repo.propertyExists(db, propertyId))) throw new NotFoundError('Property', propertyId);
         roomTypeIds = await repo.findPropertyRoomTypeIds(db, propertyId);
       }
       assertCanAdminProperty(ctx.actor, propertyId);

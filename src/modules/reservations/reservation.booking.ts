@@ -223,6 +223,17 @@ async function bookTogether(db: Db, lock: LockSettings, plans: BookingPlan[]): P
   });
 }
 
+/** Rooms of a reservation as units per room type over its nights. */
+export function staysOf(
+  rooms: Array<{ room_type_id: string }>,
+  checkIn: string,
+  checkOut: string,
+): StayUnits[] {
+  const units = new Map<string, number>();
+  for (const room of rooms) units.set(room.room_type_id, (units.get(room.room_type_id) ?? 0) + 1);
+  return [...units].map(([roomTypeId, count]) => ({ roomTypeId, checkIn, checkOut, units: count }));
+}
+
 /** The fields of a reservation an audit row records. */
 export function auditFields(view: ReservationView): Record<string, unknown> {
   return {

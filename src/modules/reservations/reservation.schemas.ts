@@ -72,7 +72,11 @@ export const ModifyReservationBody = Type.Object(
     check_out: Type.Optional(DateString),
     rooms: Type.Optional(Type.Array(RoomBody, { minItems: 1, maxItems: 50 })),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'At least one of check_in, check_out, rooms',
+  },
 );
 
 export const AssignRoomBody = Type.Object(

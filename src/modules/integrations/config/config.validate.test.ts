@@ -8,8 +8,74 @@ const acme = () =>
   ) as Record<string, any>;
 const pointers = (doc: unknown) => validateConfigDocument(doc).map((p) => p.pointer);
 
+/** The example document of PMS_CONFIG.md, verbatim. */
+const CONTRACT_EXAMPLE = {
+  pms_type: 'acme',
+  version: '2.1',
+  description: 'ACME Cloud PMS, REST API v2.1',
+  source: {
+    request: {
+      method: 'GET',
+      path: '/v2/hotels/{hotel.external_id}/bookings',
+      query: { modified_since: '{cursor}', per_page: '100' },
+      headers: { Authorization: 'Bearer {secret.api_token}' },
+      timeout_ms: 10000,
+    },
+    records: '$.data[*]',
+    pagination: { type: 'page_number', param: 'page', start: 1 },
+    incremental: { cursor_path: '$.updated', cursor_format: 'iso8601', initial: '1970-01-01T00:00:00Z' },
+    retry: { max_attempts: 5, backoff_ms: 200, on_status: [429, 500, 502, 503, 504] },
+    rate_limit: { requests_per_second: 10 },
+  },
+  raw_schema: {
+    type: 'object',
+    required: ['id', 'state', 'arrival', 'departure'],
+    properties: { id: { type: ['string', 'integer'] }, arrival: { type: 'string' } },
+  },
+  field_mappings: {
+    external_id: { path: '$.id', transform: 'to_string' },
+    status: { path: '$.state', transform: 'map_status' },
+    check_in: { path: '$.arrival', transform: { name: 'parse_date', format: 'dd/MM/yyyy' } },
+    check_out: { path: '$.departure', transform: { name: 'parse_date', format: 'dd/MM/yyyy' } },
+    'guest.first_name': { path: '$.guest.first' },
+    'guest.last_name': { path: '$.guest.last' },
+    'guest.full_name': { template: '{{ $.guest.first }} {{ $.guest.last }}' },
+    'guest.email': { path: '$.guest.contact.email', transform: ['trim', 'lower'] },
+    room_type_code: { path: '$.room.category', transform: 'upper' },
+    room_number: { path: '$.room.no', transform: 'to_string' },
+    adults: { path: '$.pax.adults', transform: 'to_int', default: 1 },
+    children: { path: '$.pax.children', transform: 'to_int', default: 0 },
+    total_amount: { path: '$.price.total_cents', transform: { name: 'minor_to_decimal', digits: 2 } },
+    currency: { path: '$.price.currency', default: 'EUR' },
+    source_updated_at: { path: '$.updated', transform: 'parse_datetime' },
+  },
+  status_mappings: {
+    BOOKED: 'confirmed',
+    OPTION: 'tentative',
+    INHOUSE: 'checked_in',
+    DEPARTED: 'checked_out',
+    CANCELLED: 'cancelled',
+    NOSHOW: 'no_show',
+  },
+  validation_rules: {
+    required: ['external_id', 'status', 'check_in', 'check_out'],
+    fields: {
+      total_amount: { type: 'decimal', min: 0 },
+      'guest.email': { format: 'email' },
+      currency: { pattern: '^[A-Z]{3}$' },
+      adults: { type: 'integer', min: 1, max: 12 },
+    },
+    business_rules: [{ rule: 'check_out_after_check_in' }, { rule: 'max_stay_nights', value: 30 }],
+  },
+  sanitization: { trim_strings: true, empty_to_null: true, escape_html: true },
+};
+
 describe('validateConfigDocument', () => {
-  it('accepts the example of PMS_CONFIG.md (dd/MM/yyyy dates, amounts in cents)', () => {
+  it('accepts the example document of PMS_CONFIG.md as it is written', () => {
+    expect(validateConfigDocument(CONTRACT_EXAMPLE)).toEqual([]);
+  });
+
+  it('accepts the shipped acme config with dd/MM/yyyy dates and amounts in cents', () => {
     const example = acme();
     example.field_mappings.check_in = {
       path: '$.arrival',

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { PmsConfigDocument } from '../config/config.types.ts';
 import { PMSConnectionError } from '../integrations.errors.ts';
 import { fetchPages, nextLink } from './http-connector.ts';

@@ -11,7 +11,7 @@ export function fill(
   values: PlaceholderValues,
   encode: (s: string) => string = (s) => s,
 ): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => {
+  return template.replace(PLACEHOLDER, (_whole, name: string) => {
     const value = values[name];
     if (value === undefined) {
       if (name.startsWith('secret.')) {

@@ -224,7 +224,12 @@ export function createRunExecutor(deps: ExecutorDeps) {
         timings.map_ms += performance.now() - mapStart;
         if (accepted.length + rejected.length >= batchSize) {
           const writeStart = performance.now();
-          settle(await db.transaction().execute(write));
+          settle(
+            await db.transaction().execute(async (tx) => {
+              await runs.commitWithoutFlush(tx);
+              return write(tx);
+            }),
+          );
           timings.write_ms += performance.now() - writeStart;
         }
         waited = performance.now();

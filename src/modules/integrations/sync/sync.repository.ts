@@ -262,3 +262,12 @@ export function listRuns(db: Db, filter: RunFilter): Promise<RunRow[]> {
     .limit(filter.limit + 1)
     .execute() as Promise<RunRow[]>;
 }
+
+/**
+ * An intermediate batch of a run may commit without waiting for its WAL flush: if a crash loses
+ * it, the cursor (saved only by the run's last, fully durable transaction) has not moved, so the
+ * next run fetches those records again and the idempotent upsert writes them again.
+ */
+export async function commitWithoutFlush(tx: Tx): Promise<void> {
+  await sql`SET LOCAL synchronous_commit = off`.execute(tx);
+}

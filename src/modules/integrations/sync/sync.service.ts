@@ -1,6 +1,5 @@
 import { NotFoundError, ValidationError } from '../../../app/errors.ts';
 import { decodeCursor, pageOf } from '../../../app/schemas.ts';
-import type { Db } from '../../../db/database.ts';
 import type { SyncRunStatus } from '../../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../../audit/audit.repository.ts';
 import { type Actor, assertCanAdminProperty, propertyScope } from '../../auth/auth.context.ts';
