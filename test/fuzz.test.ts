@@ -26,6 +26,7 @@ type Schema = {
   properties?: Record<string, Schema>;
   required?: string[];
   additionalProperties?: boolean | Schema;
+  patternProperties?: Record<string, Schema>;
   items?: Schema;
   anyOf?: Schema[];
   enum?: unknown[];
@@ -188,10 +189,14 @@ function plausible(
       if (name === 'code' && seeded.codes.length) return fc.constantFrom(...seeded.codes);
       if (schema.pattern) return patternString(schema);
       return fc.string({ minLength: schema.minLength ?? 0, maxLength: Math.min(schema.maxLength ?? 20, 20) });
-    case 'integer':
-      return fc.integer({ min: schema.minimum ?? -5, max: Math.min(schema.maximum ?? 50, 1_000_000) });
-    case 'number':
-      return fc.double({ min: schema.minimum ?? -5, max: schema.maximum ?? 1000, noNaN: true });
+    case 'integer': {
+      const min = schema.minimum ?? -5;
+      return fc.integer({ min, max: Math.min(schema.maximum ?? min + 50, min + 1_000_000) });
+    }
+    case 'number': {
+      const min = schema.minimum ?? -5;
+      return fc.double({ min, max: schema.maximum ?? min + 1000, noNaN: true });
+    }
     case 'boolean':
       return fc.boolean();
     case 'array':
@@ -201,9 +206,21 @@ function plausible(
         maxLength: Math.min(schema.maxItems ?? 3, 3),
         selector: (value) => JSON.stringify(value),
       });
-    case 'object':
+    case 'object': {
+      const [keyPattern, value] = Object.entries(schema.patternProperties ?? {})[0] ?? [];
+      if (keyPattern && value) {
+        return fc.dictionary(
+          patternString({ pattern: keyPattern, maxLength: 20 }),
+          plausible(value, name, depth + 1, clean),
+          {
+            maxKeys: 3,
+          },
+        );
+      }
+      // The only open objects the API takes are PMS config documents.
       if (!schema.properties) return configDocument();
       return objectOf(schema, depth, clean);
+    }
     default:
       return hostileScalar;
   }

@@ -38,7 +38,16 @@ export const integrationsPlugin = fp(
       bookings: createBookingsService(app.db),
     });
     app.addHook('onReady', async () => {
-      for (const entry of await loadShippedConfigs(app.db, SHIPPED_CONFIGS_DIR)) {
+      // An unreachable or not yet migrated database must not stop the API from starting: /readyz
+      // reports it, and the configs load on the next start.
+      let loaded: Awaited<ReturnType<typeof loadShippedConfigs>>;
+      try {
+        loaded = await loadShippedConfigs(app.db, SHIPPED_CONFIGS_DIR);
+      } catch (error) {
+        app.log.warn({ err: error }, 'shipped PMS configs were not loaded: the database is not ready');
+        return;
+      }
+      for (const entry of loaded) {
         if (entry.outcome === 'invalid')
           app.log.error(entry, 'a shipped PMS config is invalid and was not loaded');
         else if (entry.outcome !== 'unchanged') app.log.info(entry, 'shipped PMS config loaded');
