@@ -207,17 +207,21 @@ function plausible(
         selector: (value) => JSON.stringify(value),
       });
     case 'object': {
-      const [keyPattern, value] = Object.entries(schema.patternProperties ?? {})[0] ?? [];
-      if (keyPattern && value) {
+      // A map (e.g. secrets by name): a few entries with plausible names and values.
+      const values =
+        typeof schema.additionalProperties === 'object'
+          ? schema.additionalProperties
+          : Object.values(schema.patternProperties ?? {})[0];
+      if (!schema.properties && values) {
         return fc.dictionary(
-          patternString({ pattern: keyPattern, maxLength: 20 }),
-          plausible(value, name, depth + 1, clean),
+          fc.stringMatching(/^[A-Za-z0-9_]{1,20}$/),
+          plausible(values, name, depth + 1, clean),
           {
             maxKeys: 3,
           },
         );
       }
-      // The only open objects the API takes are PMS config documents.
+      // The only other open objects the API takes are PMS config documents.
       if (!schema.properties) return configDocument();
       return objectOf(schema, depth, clean);
     }
