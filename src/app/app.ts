@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -85,7 +86,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         core.decorate('role', deps.role ?? 'all');
         core.decorate('databaseUrl', deps.databaseUrl ?? deps.config.databaseUrl);
         core.decorate('tokenSettings', {
-          key: deps.jwtKey,
+          key: createSecretKey(deps.jwtKey),
           accessTtlSeconds: deps.config.accessTokenTtlSeconds,
           refreshTtlSeconds: deps.config.refreshTokenTtlSeconds,
         });

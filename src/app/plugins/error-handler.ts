@@ -94,7 +94,8 @@ function isConnectionFailure(error: { code?: string; message?: string }): boolea
 
 function classify(error: FastifyError & { code?: string }): ProblemBody {
   if (error instanceof DomainError) {
-    return { status: error.status, code: error.code, detail: error.message, ...(error.details ?? {}) };
+    // Details add fields; they never override the problem's own status, code or detail.
+    return { ...(error.details ?? {}), status: error.status, code: error.code, detail: error.message };
   }
   if (error.validation) {
     const part = error.validationContext ?? 'body';
@@ -127,11 +128,11 @@ function classify(error: FastifyError & { code?: string }): ProblemBody {
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, body: ProblemBody) {
   const problem = {
+    ...body,
     type: `/problems/${body.code.toLowerCase().replaceAll('_', '-')}`,
     title: TITLES[body.status] ?? 'Error',
     instance: request.url.split('?')[0] ?? request.url,
     request_id: String(request.id),
-    ...body,
   };
   if (body.status === 503) reply.header('retry-after', '1');
   return reply.status(body.status).type('application/problem+json').send(problem);

@@ -1,9 +1,11 @@
+import type { KeyObject } from 'node:crypto';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { UnauthenticatedError } from '../../app/errors.ts';
 import type { UserRole } from '../../db/schema.ts';
 
 export interface TokenSettings {
-  key: Uint8Array;
+  /** A KeyObject is imported once; raw bytes would be re-imported on every sign and verify. */
+  key: KeyObject | Uint8Array;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
 }
