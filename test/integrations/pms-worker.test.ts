@@ -67,9 +67,7 @@ describe('the scheduled sync worker (pg-boss)', () => {
       );
       const next = await t.db.selectFrom('pms_connection').select(['next_run_at', 'last_run_at']).execute();
       for (const connection of next) {
-        expect(connection.next_run_at.getTime() - connection.last_run_at!.getTime()).toBeGreaterThanOrEqual(
-          299_000,
-        );
+        expect(connection.next_run_at.getTime() - connection.last_run_at!.getTime()).toBe(300_000);
       }
     } finally {
       await stop();

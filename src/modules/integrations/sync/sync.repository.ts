@@ -203,7 +203,8 @@ export async function recordLastRun(
     .set((eb) => ({
       last_run_id: run.id,
       last_run_status: run.status,
-      last_run_at: new Date(),
+      // One clock (the transaction's) for both, so the next run is exactly one schedule later.
+      last_run_at: sql<Date>`now()`,
       next_run_at: sql<Date>`now() + make_interval(secs => ${eb.ref('schedule_seconds')})`,
       ...(cursor !== undefined ? { cursor } : {}),
     }))
