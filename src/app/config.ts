@@ -36,9 +36,16 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-function intSetting(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]) {
+export function intSetting(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  problems: string[],
+) {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../app/config.ts';
+import { ConfigError, type Env, intSetting as integer } from '../../app/config.ts';
 
 /** Relay settings beyond the shared config (KAFKA_BROKERS, NATS_URL), validated at worker start. */
 export interface RelaySettings {
@@ -11,19 +11,6 @@ export interface RelaySettings {
   natsSubjectPrefix: string;
   /** A webhook failing for this long is disabled. */
   webhookRetryWindowMs: number;
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number, problems: string[]) {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    problems.push(`${name}: expected an integer from ${min} to ${max}, got "${raw}"`);
-    return fallback;
-  }
-  return value;
 }
 
 export function loadRelaySettings(env: Env = process.env): RelaySettings {
