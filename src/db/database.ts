@@ -31,7 +31,12 @@ export function createPool(options: DbOptions): pg.Pool {
 
 export function createDb(options: DbOptions): Db {
   const pool = createPool(options);
-  // An idle client that loses its server (a PostgreSQL restart) must not crash the process.
+  // A client that loses its server (a PostgreSQL restart) must not crash the process. The pool
+  // listens on idle clients only; a checked-out client between two statements of a transaction
+  // would emit an unhandled 'error'. The statement in flight, if any, still fails on its own.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
