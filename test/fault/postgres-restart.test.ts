@@ -169,9 +169,12 @@ describe('PostgreSQL restart during a booking load', () => {
     try {
       await Promise.all(Array.from({ length: 12 }, client));
     } catch (error) {
-      throw new Error(`the load failed (server exit ${server.child.exitCode}):\n${server.output().slice(-3000)}`, {
-        cause: error,
-      });
+      throw new Error(
+        `the load failed (server exit ${server.child.exitCode}):\n${server.output().slice(-3000)}`,
+        {
+          cause: error,
+        },
+      );
     }
     await restart;
 
