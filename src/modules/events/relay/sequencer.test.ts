@@ -99,10 +99,14 @@ describe('sequencer: positions follow visibility, so a cursor never skips a late
     const seen: string[] = [];
     // Start after everything earlier tests committed.
     const start = await events.replay(superAdmin, { limit: 1000 });
+    let sequencersDone = false;
     const consumer = async () => {
       let after = start.last_event_id ?? undefined;
       for (;;) {
-        const done = !writing;
+        // Once writers and sequencers have stopped, number whatever is still pending (waiting for
+        // the lock: replay itself only sequences when no one else holds it), then drain.
+        const done = sequencersDone;
+        if (done) await sequencePending(ctx.db, { wait: true, batch: 1000 });
         const page = await events.replay(superAdmin, { after, limit: 13 });
         seen.push(...page.results.map((e) => e.id));
         after = page.last_event_id ?? undefined;
@@ -113,7 +117,10 @@ describe('sequencer: positions follow visibility, so a cursor never skips a late
     const writers = Promise.all([0, 1, 2, 3, 4, 5].map(writer)).finally(() => {
       writing = false;
     });
-    await Promise.all([writers, sequencer(), sequencer(), consumer()]);
+    const sequencers = Promise.all([writers, sequencer(), sequencer()]).then(() => {
+      sequencersDone = true;
+    });
+    await Promise.all([sequencers, consumer()]);
 
     expect(committed.size).toBe(6 * 60 - 6 * 9);
     expect(seen).toHaveLength(committed.size);
