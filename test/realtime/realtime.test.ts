@@ -211,6 +211,52 @@ describe('realtime feeds across two app instances (LISTEN/NOTIFY fan-out)', () =
     const recent = await reservations.next((f) => f.type === 'snapshot');
     expect(recent.data).toEqual({ reservations: expect.any(Array) });
   });
+
+  it('streams a booking made through the API of one instance to feeds held on the other', async () => {
+    const roomType = await createRoomType(ctx.db, hotel, { totalUnits: 5 });
+    await ctx.db
+      .insertInto('inventory_calendar')
+      .values(
+        ['2032-01-10', '2032-01-11'].map((date) => ({
+          property_id: hotel,
+          room_type_id: roomType.id,
+          date,
+          total_units: 5,
+        })),
+      )
+      .execute();
+    const reservations = await subscribed(appB, '/ws/reservations/', hotel);
+    const inventory = await subscribed(appB, '/ws/inventory/', hotel);
+
+    const booking = await ctx.app.inject({
+      method: 'POST',
+      url: '/api/reservations/create/',
+      headers: { authorization: `Bearer ${staffToken}` },
+      payload: {
+        property_id: hotel,
+        check_in: '2032-01-10',
+        check_out: '2032-01-12',
+        guest: { full_name: 'Realtime Guest' },
+        rooms: [{ room_type_id: roomType.id }],
+      },
+    });
+    expect(booking.statusCode).toBe(201);
+    const reservationId = booking.json().id;
+
+    const created = await reservations.next(
+      (f) => f.type === 'event' && f.event.type === 'pms.reservation.created',
+    );
+    expect(created.event.data.reservation.id).toBe(reservationId);
+    expect(created.event.subject).toBe(hotel);
+    const updated = await inventory.next(
+      (f) => f.type === 'event' && f.event.data.room_type_id === roomType.id,
+    );
+    expect(updated.event.type).toBe('pms.inventory.updated');
+    expect(updated.event.data.nights).toEqual([
+      expect.objectContaining({ date: '2032-01-10', booked_units: 1, available_units: 4 }),
+      expect.objectContaining({ date: '2032-01-11', booked_units: 1, available_units: 4 }),
+    ]);
+  });
 });
 
 describe('pms start --role realtime (a separate process)', () => {
