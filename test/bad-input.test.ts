@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { badValuesFor, type JsonSchema } from './helpers/bad-values.ts';
+import { type Baseline, badRequests, type Operation, urlOf } from './helpers/bad-requests.ts';
 import { call, createTestContext, type TestContext } from './helpers/context.ts';
 import { databaseFingerprint } from './helpers/db-fingerprint.ts';
 import { commitEvent } from './helpers/events.ts';
@@ -18,13 +18,6 @@ import {
  * so every field of every endpoint is hit: path parameters, query strings, headers and bodies.
  * Modules whose own tests attack their endpoints the same way (COVERED_BY_MODULE) are left to them.
  */
-
-interface Baseline {
-  params?: Record<string, string>;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  body?: Record<string, unknown>;
-}
 
 interface World {
   token: string;
@@ -175,116 +168,6 @@ const COVERED_BY_MODULE: Record<string, string> = {
   '/api/rates/': 'src/modules/rates/rates.bad-input.test.ts',
   '/api/integrations/': 'test/integrations/pms-bad-input.test.ts',
 };
-
-interface Operation {
-  parameters?: Array<{
-    in: 'path' | 'query' | 'header';
-    name: string;
-    schema: JsonSchema & { pattern?: string };
-  }>;
-  requestBody?: { content: { 'application/json': { schema: JsonSchema } } };
-}
-
-interface BadRequest {
-  label: string;
-  url: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-  /** The JSON pointer the problem's `errors` must name (or a parent of it). */
-  pointer: string;
-}
-
-function urlOf(path: string, params: Record<string, string>, query: Record<string, string>): string {
-  const filled = path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(params[name] ?? ''));
-  const search = new URLSearchParams(query).toString();
-  return search ? `${filled}?${search}` : filled;
-}
-
-/** Every way to break one thing of a valid request, derived from the operation's schemas. */
-function badRequests(path: string, operation: Operation, baseline: Baseline): BadRequest[] {
-  const params = baseline.params ?? {};
-  const query = baseline.query ?? {};
-  const body = baseline.body;
-  const headers = baseline.headers;
-  const requests: BadRequest[] = [];
-  const parameters = operation.parameters ?? [];
-  for (const parameter of parameters.filter((p) => p.in === 'header')) {
-    const bad = badValuesFor(parameter.schema, true);
-    if (parameter.schema.pattern) bad.push({ label: 'a value outside its pattern', value: 'two words' });
-    for (const { label, value } of bad) {
-      requests.push({
-        label: `header ${parameter.name}: ${label}`,
-        url: urlOf(path, params, query),
-        body,
-        headers: { ...headers, [parameter.name]: String(value) },
-        pointer: `/headers/${parameter.name}`,
-      });
-    }
-  }
-  for (const parameter of parameters.filter((p) => p.in === 'path')) {
-    for (const bad of badValuesFor(parameter.schema, true)) {
-      requests.push({
-        label: `path ${parameter.name}: ${bad.label}`,
-        url: urlOf(path, { ...params, [parameter.name]: String(bad.value) }, query),
-        body,
-        pointer: `/params/${parameter.name}`,
-      });
-    }
-  }
-  const queryParameters = parameters.filter((p) => p.in === 'query');
-  for (const parameter of queryParameters) {
-    for (const bad of badValuesFor(parameter.schema, true)) {
-      requests.push({
-        label: `query ${parameter.name}: ${bad.label}`,
-        url: urlOf(path, params, { ...query, [parameter.name]: String(bad.value) }),
-        body,
-        pointer: `/querystring/${parameter.name}`,
-      });
-    }
-  }
-  if (queryParameters.length > 0) {
-    requests.push({
-      label: 'an unknown query parameter',
-      url: urlOf(path, params, { ...query, unexpected_field: '1' }),
-      body,
-      pointer: '/querystring/unexpected_field',
-    });
-  }
-  const schema = operation.requestBody?.content['application/json'].schema;
-  if (schema && body) {
-    const url = urlOf(path, params, query);
-    for (const [name, field] of Object.entries(schema.properties ?? {})) {
-      for (const bad of badValuesFor(field)) {
-        requests.push({
-          label: `body ${name}: ${bad.label}`,
-          url,
-          body: { ...body, [name]: bad.value },
-          pointer: `/body/${name}`,
-        });
-      }
-    }
-    for (const name of schema.required ?? []) {
-      const { [name]: _left, ...rest } = body;
-      requests.push({ label: `body without ${name}`, url, body: rest, pointer: `/body/${name}` });
-    }
-    requests.push({
-      label: 'body with an unknown field',
-      url,
-      body: { ...body, unexpected_field: 'x' },
-      pointer: '/body/unexpected_field',
-    });
-    requests.push({ label: 'body with an empty object', url, body: {}, pointer: '/body' });
-    for (const notAnObject of [[], 'text', 42, null]) {
-      requests.push({
-        label: `body ${JSON.stringify(notAnObject)}`,
-        url,
-        body: notAnObject,
-        pointer: '/body',
-      });
-    }
-  }
-  return requests;
-}
 
 let t: TestContext;
 let world: World;
