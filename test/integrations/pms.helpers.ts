@@ -1,6 +1,7 @@
+import { addDays } from '../../src/app/dates.ts';
 import type { Db } from '../../src/db/database.ts';
 import type { Property, RoomType } from '../../src/db/schema.ts';
-import { addDays, type SimBooking } from '../../src/modules/integrations/simulator/generator.ts';
+import type { SimBooking } from '../../src/modules/integrations/simulator/generator.ts';
 import {
   DIALECT_CONFIG,
   type DialectName,

@@ -167,8 +167,3 @@ export function isIsoDate(value: unknown): value is string {
   const match = ISO_DATE.exec(value);
   return match !== null && ymd(Number(match[1]), Number(match[2]), Number(match[3])).ok;
 }
-
-/** Nights between two YYYY-MM-DD dates. */
-export function nightsBetween(checkIn: string, checkOut: string): number {
-  return Math.round((Date.parse(`${checkOut}T00:00:00Z`) - Date.parse(`${checkIn}T00:00:00Z`)) / 86_400_000);
-}

@@ -1,6 +1,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import formatsModule from 'ajv-formats';
 import { Decimal } from 'decimal.js';
+import { daysBetween } from '../../../app/dates.ts';
 import {
   CANONICAL_STATUSES,
   type CanonicalField,
@@ -15,7 +16,7 @@ import {
   PMSMappingError,
   shown,
 } from '../integrations.errors.ts';
-import { isIsoDate, nightsBetween } from '../mapping/dates.ts';
+import { isIsoDate } from '../mapping/dates.ts';
 import type { MappedRecord } from '../mapping/mapper.ts';
 import { decimalText } from '../mapping/transforms.ts';
 
@@ -250,7 +251,7 @@ export function compileBusinessRules(
   return (record, context) => {
     const checkIn = record.check_in as string;
     const checkOut = record.check_out as string;
-    const nights = nightsBetween(checkIn, checkOut);
+    const nights = daysBetween(checkIn, checkOut);
     if (nights < 1)
       throw new PMSBusinessRuleError('check_out', `must be after check_in (${checkIn} → ${checkOut})`);
     for (const rule of listed) {

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { addDays } from '../../../app/dates.ts';
 import type { CanonicalStatus } from '../config/config.types.ts';
-import { addDays, type SimBooking } from './generator.ts';
+import type { SimBooking } from './generator.ts';
 
 /**
  * The dialects the simulator speaks, one per shipped config in pms-configs/. Each renders the

@@ -1,3 +1,4 @@
+import { addDays } from '../../../app/dates.ts';
 import type { CanonicalStatus } from '../config/config.types.ts';
 
 /**
@@ -120,10 +121,6 @@ function weighted<T>(random: () => number, table: ReadonlyArray<readonly [T, num
     if (roll < 0) return value;
   }
   return table[table.length - 1]![0];
-}
-
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 export interface GeneratorOptions {
