@@ -20,17 +20,13 @@ export interface DbOptions {
 }
 
 export function createPool(options: DbOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.max ?? 20,
     application_name: options.applicationName ?? 'pms',
     connectionTimeoutMillis: 10_000,
     idleTimeoutMillis: 30_000,
   });
-}
-
-export function createDb(options: DbOptions): Db {
-  const pool = createPool(options);
   // A client that loses its server (a PostgreSQL restart) must not crash the process. The pool
   // listens on idle clients only; a checked-out client between two statements of a transaction
   // would emit an unhandled 'error'. The statement in flight, if any, still fails on its own.
@@ -38,5 +34,9 @@ export function createDb(options: DbOptions): Db {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return pool;
+}
+
+export function createDb(options: DbOptions): Db {
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(options) }) });
 }
