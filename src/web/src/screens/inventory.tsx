@@ -2,6 +2,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { CalendarCell, cellKey } from '../components/calendar-cell.tsx';
 import { InventoryAdjust, type Selection } from '../components/inventory-adjust.tsx';
 import { LiveBadge } from '../components/live.tsx';
+import { NightRangeControls } from '../components/night-range.tsx';
 import { ErrorNote, Loading, NeedProperty, notify, PageHeader } from '../components/ui.tsx';
 import { describeError, get, listAll, post } from '../lib/api.ts';
 import { addDays, nightsOf, shortDate, today, weekday, weekdayName } from '../lib/dates.ts';
@@ -10,8 +11,6 @@ import { type FeedEvent, type FeedStatus, openFeed } from '../lib/realtime.ts';
 import { currentProperty, isAdmin, session } from '../lib/session.ts';
 import { useStore } from '../lib/store.ts';
 import type { CalendarNight, RoomType } from '../lib/types.ts';
-
-const SPANS = [14, 21, 31, 62];
 
 export function InventoryScreen() {
   const state = useStore(session);
@@ -140,47 +139,13 @@ export function InventoryScreen() {
       >
         <LiveBadge status={live.status} detail={live.detail} />
       </PageHeader>
-      <div class="filters">
-        <div class="field">
-          <label for="inv-start">From</label>
-          <input
-            id="inv-start"
-            type="date"
-            value={start}
-            onChange={(e) => setStart((e.target as HTMLInputElement).value || today())}
-          />
-        </div>
-        <div class="field">
-          <label for="inv-span">Nights shown</label>
-          <select
-            id="inv-span"
-            value={String(span)}
-            onChange={(e) => setSpan(Number((e.target as HTMLSelectElement).value))}
-          >
-            {SPANS.map((n) => (
-              <option key={n} value={String(n)}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="actions">
-          <button type="button" onClick={() => setStart(addDays(start, -span))} aria-label="Earlier nights">
-            ← Earlier
+      <NightRangeControls idPrefix="inv" start={start} span={span} onStart={setStart} onSpan={setSpan}>
+        {admin && missing ? (
+          <button type="button" onClick={preload}>
+            Load missing nights
           </button>
-          <button type="button" onClick={() => setStart(today())}>
-            Today
-          </button>
-          <button type="button" onClick={() => setStart(addDays(start, span))} aria-label="Later nights">
-            Later →
-          </button>
-          {admin && missing ? (
-            <button type="button" onClick={preload}>
-              Load missing nights
-            </button>
-          ) : null}
-        </div>
-      </div>
+        ) : null}
+      </NightRangeControls>
       <Legend />
       <ErrorNote error={error ?? roomTypes.error} />
       {loading && cells.size === 0 ? <Loading /> : null}

@@ -1,4 +1,5 @@
 import { useMemo, useState } from 'preact/hooks';
+import { NightRangeControls } from '../components/night-range.tsx';
 import { RatePlanDialog } from '../components/rate-plan-dialog.tsx';
 import { type RateSelection, RatesEditor } from '../components/rates-editor.tsx';
 import { Badge, ErrorNote, Loading, NeedProperty, notify, PageHeader } from '../components/ui.tsx';
@@ -8,8 +9,6 @@ import { useAsync } from '../lib/hooks.ts';
 import { currentProperty, isAdmin, session } from '../lib/session.ts';
 import { useStore } from '../lib/store.ts';
 import type { RateNight, RatePlan, RatesGrid } from '../lib/types.ts';
-
-const SPANS = [14, 21, 31, 62];
 
 function RateCell(props: {
   night: RateNight | undefined;
@@ -117,42 +116,7 @@ export function RatesScreen() {
           </button>
         ) : null}
       </PageHeader>
-      <div class="filters">
-        <div class="field">
-          <label for="rates-start">From</label>
-          <input
-            id="rates-start"
-            type="date"
-            value={start}
-            onChange={(e) => setStart((e.target as HTMLInputElement).value || today())}
-          />
-        </div>
-        <div class="field">
-          <label for="rates-span">Nights shown</label>
-          <select
-            id="rates-span"
-            value={String(span)}
-            onChange={(e) => setSpan(Number((e.target as HTMLSelectElement).value))}
-          >
-            {SPANS.map((n) => (
-              <option key={n} value={String(n)}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="actions">
-          <button type="button" onClick={() => setStart(addDays(start, -span))}>
-            ← Earlier
-          </button>
-          <button type="button" onClick={() => setStart(today())}>
-            Today
-          </button>
-          <button type="button" onClick={() => setStart(addDays(start, span))}>
-            Later →
-          </button>
-        </div>
-      </div>
+      <NightRangeControls idPrefix="rates" start={start} span={span} onStart={setStart} onSpan={setSpan} />
       <p class="legend">
         <span class="mark">min2</span> minimum stay <span class="mark">max7</span> maximum stay{' '}
         <span class="mark">CTA</span> closed to arrival <span class="mark">CTD</span> closed to departure{' '}
