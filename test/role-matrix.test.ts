@@ -838,11 +838,13 @@ beforeAll(async () => {
     propertyB,
     async freshPropertyA() {
       const property = await createProperty(t.db);
-      // The actor's scope is read from the database on every request, so a new grant applies at once.
+      // A grant made in SQL reaches each process's user cache by NOTIFY when it commits.
+      const evicted = Promise.all([adminA.id, staffA.id].map((id) => t.app.authCache.invalidated(id)));
       await t.db
         .insertInto('user_property')
         .values([adminA.id, staffA.id].map((user_id) => ({ user_id, property_id: property.id })))
         .execute();
+      await evicted;
       return property.id;
     },
   };

@@ -24,6 +24,8 @@ export interface AppConfig {
   bookingBatchMax: number;
   loginRateLimitPerMinute: number;
   accessTokenTtlSeconds: number;
+  /** Longest an authenticated user is served from memory (changes evict it at once); 0 = off. */
+  authCacheTtlMs: number;
   refreshTokenTtlSeconds: number;
 }
 
@@ -142,6 +144,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     bookingBatchMax: intSetting(env, 'BOOKING_BATCH_MAX', 128, 1, 1000, problems),
     loginRateLimitPerMinute: intSetting(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 100000, problems),
     accessTokenTtlSeconds: intSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400, problems),
+    authCacheTtlMs: intSetting(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000, problems),
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -155,7 +155,11 @@ describe('bearer tokens', () => {
   it('stops working once the user is deactivated', async () => {
     const user = await createUser(t.db);
     const token = await login(t.app, user.email);
+    expect((await call(t.app, 'GET', '/api/auth/me/', { token })).status).toBe(200);
+    // A change made outside the API (here in SQL) reaches the process's user cache by NOTIFY.
+    const evicted = t.app.authCache.invalidated(user.id);
     await t.db.updateTable('app_user').set({ is_active: false }).where('id', '=', user.id).execute();
+    await evicted;
     expect((await call(t.app, 'GET', '/api/auth/me/', { token })).status).toBe(401);
   });
 });

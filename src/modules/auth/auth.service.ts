@@ -9,6 +9,7 @@ import { decodeCursor, pageOf } from '../../app/schemas.ts';
 import type { Db } from '../../db/database.ts';
 import type { UserRole } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
+import { AuthCache, type VerifiedToken } from './auth.cache.ts';
 import type { Actor } from './auth.context.ts';
 import * as repo from './auth.repository.ts';
 import {
@@ -68,7 +69,16 @@ export interface UserChanges {
   property_ids?: string[];
 }
 
-export function createAuthService(db: Db, tokens: TokenSettings) {
+export function createAuthService(db: Db, tokens: TokenSettings, cache = new AuthCache({ actorTtlMs: 0 })) {
+  async function verifiedAccessToken(token: string): Promise<VerifiedToken> {
+    const cached = cache.verifiedToken(token);
+    if (cached) return cached;
+    const payload = await verifyAccessToken(tokens, token);
+    const verified = { sub: payload.sub, expiresAt: (payload.exp ?? 0) * 1000 };
+    cache.rememberToken(token, verified);
+    return verified;
+  }
+
   async function issuePair(userId: string, role: UserRole, familyId: string): Promise<TokenPair> {
     const tokenId = crypto.randomUUID();
     await repo.insertRefreshToken(db, {
@@ -151,12 +161,20 @@ export function createAuthService(db: Db, tokens: TokenSettings) {
       return issuePair(user.id, user.role, consumed.family_id);
     },
 
-    /** Resolves a bearer access token to the acting user, re-reading role and scope from the database. */
+    /**
+     * Resolves a bearer access token to the acting user: role and scope as the database has them,
+     * read from the cache while it is live (see AuthCache), else from the database.
+     */
     async authenticate(accessToken: string): Promise<Actor> {
-      const payload = await verifyAccessToken(tokens, accessToken);
-      const user = await repo.findUserById(db, payload.sub);
+      const { sub } = await verifiedAccessToken(accessToken);
+      const cached = cache.actor(sub);
+      if (cached) return cached;
+      const readStarted = cache.readStarted();
+      const user = await repo.findUserById(db, sub);
       if (!user?.is_active) throw new UnauthenticatedError('The account is no longer active.');
-      return { id: user.id, email: user.email, role: user.role, propertyIds: user.property_ids };
+      const actor = { id: user.id, email: user.email, role: user.role, propertyIds: user.property_ids };
+      cache.rememberActor(actor, readStarted);
+      return actor;
     },
 
     async me(actor: Actor): Promise<PublicUser> {
@@ -268,6 +286,7 @@ export function createAuthService(db: Db, tokens: TokenSettings) {
           after: { ...after, password_changed: passwordHash !== undefined },
         });
       });
+      cache.invalidate(id);
       return toPublicUser((await repo.findUserById(db, id))!);
     },
 
@@ -287,6 +306,7 @@ export function createAuthService(db: Db, tokens: TokenSettings) {
           after: null,
         });
       });
+      cache.invalidate(id);
     },
 
     /** For the CLI: creates a SUPER_ADMIN, or resets the password and role of an existing user. */

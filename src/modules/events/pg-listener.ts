@@ -39,6 +39,8 @@ export interface ListenOptions {
   channels: string[];
   applicationName?: string;
   onNotification(channel: string, payload: string): void;
+  /** Called when the connection is lost: notifications are missed until onReconnect. */
+  onLost?(): void;
   /** Called once the connection is back after a loss: notifications sent meanwhile were missed. */
   onReconnect?(): void;
   onError?(error: unknown): void;
@@ -62,6 +64,7 @@ export async function listen(options: ListenOptions): Promise<PgListener> {
     if (current !== client) return;
     current = undefined;
     client.end().catch(() => {});
+    options.onLost?.();
     schedule();
   };
 

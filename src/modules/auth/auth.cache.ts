@@ -1,0 +1,100 @@
+import { LRUCache } from 'lru-cache';
+import type { Actor } from './auth.context.ts';
+
+/** Notified (migration 0042) whenever a user's role, activity, email or properties change. */
+export const ACTOR_CHANNEL = 'pms_actor';
+
+export interface VerifiedToken {
+  sub: string;
+  /** Expiry, in ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface AuthCacheOptions {
+  /** Longest time an actor is served from memory; 0 turns the actor cache off. */
+  actorTtlMs: number;
+  /** Most tokens and actors kept. */
+  max?: number;
+}
+
+/**
+ * What authenticating a request would otherwise cost on every request: the JWT signature check and
+ * the user's row. Tokens are keyed by their full text (signature included), so a hit is a token this
+ * process verified itself, and is still refused once it expires.
+ *
+ * Actors are only served while the cache is live, i.e. while a LISTEN connection receives
+ * ACTOR_CHANNEL: each notification evicts that user, and losing the connection empties the cache and
+ * stops serving from it until the connection is back. The TTL bounds staleness should a
+ * notification ever be missed.
+ */
+export class AuthCache {
+  private readonly tokens: LRUCache<string, VerifiedToken>;
+  private readonly actors: LRUCache<string, Actor> | undefined;
+  private live = false;
+  /** Bumped by every invalidation: an actor read before one is not stored after it. */
+  private generation = 0;
+  private readonly waiters = new Map<string, Array<() => void>>();
+
+  constructor(options: AuthCacheOptions) {
+    const max = options.max ?? 10_000;
+    this.tokens = new LRUCache({ max });
+    this.actors = options.actorTtlMs > 0 ? new LRUCache({ max, ttl: options.actorTtlMs }) : undefined;
+  }
+
+  verifiedToken(token: string): VerifiedToken | undefined {
+    const hit = this.tokens.get(token);
+    if (hit && hit.expiresAt <= Date.now()) {
+      this.tokens.delete(token);
+      return undefined;
+    }
+    return hit;
+  }
+
+  rememberToken(token: string, verified: VerifiedToken): void {
+    this.tokens.set(token, verified);
+  }
+
+  actor(userId: string): Actor | undefined {
+    return this.live ? this.actors?.get(userId) : undefined;
+  }
+
+  /** Marks the start of a read of `userId`, to pass to rememberActor. */
+  readStarted(): number {
+    return this.generation;
+  }
+
+  rememberActor(actor: Actor, readStartedAt: number): void {
+    if (this.live && readStartedAt === this.generation) this.actors?.set(actor.id, actor);
+  }
+
+  /** Forgets one user (or everyone) after a change. */
+  invalidate(userId?: string): void {
+    this.generation++;
+    if (userId === undefined) this.actors?.clear();
+    else this.actors?.delete(userId);
+    const waiting = userId === undefined ? [...this.waiters.keys()] : [userId];
+    for (const id of waiting) {
+      for (const resolve of this.waiters.get(id) ?? []) resolve();
+      this.waiters.delete(id);
+    }
+  }
+
+  /** Whether invalidations are being received (the LISTEN connection is up). */
+  setLive(live: boolean): void {
+    this.invalidate();
+    this.live = live;
+  }
+
+  get isLive(): boolean {
+    return this.live && this.actors !== undefined;
+  }
+
+  /** Resolves once the next invalidation of `userId` has been applied (for tests and tools). */
+  invalidated(userId: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(userId) ?? [];
+      list.push(resolve);
+      this.waiters.set(userId, list);
+    });
+  }
+}
