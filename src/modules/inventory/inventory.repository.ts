@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import type { Db, Tx } from '../../db/database.ts';
+import { type Db, PREPARED, type Tx } from '../../db/database.ts';
 import type { HoldStatus, InventoryNight } from '../../db/schema.ts';
 import type { CloudEvent } from '../events/outbox.ts';
+import { nightCount, nightsOf } from './inventory.dates.ts';
 import type { LedgerEntry } from './inventory.nights.ts';
 
 /** A run of consecutive nights of one room type: start inclusive, end exclusive. */
@@ -121,7 +122,7 @@ export async function lockNights(
 ): Promise<LockedNightRow[]> {
   if (ranges.length === 0) return [];
   const { ids, starts, ends } = rangeArrays(ranges);
-  const result = await sql<LockedNightRow>`
+  const result = await sql<LockedNightRow>`${PREPARED}
     SELECT c.*, c.ctid::text AS ctid
     FROM unnest(${ids}::uuid[], ${starts}::date[], ${ends}::date[]) AS r(room_type_id, start_date, end_date)
     JOIN inventory_calendar c
@@ -151,7 +152,7 @@ export async function writeNightChanges(
   events: CloudEvent[],
 ): Promise<void> {
   if (nights.length === 0 && ledger.length === 0 && events.length === 0) return;
-  const result = await sql<{ updated: number }>`
+  const result = await sql<{ updated: number }>`${PREPARED}
     WITH night_update AS (
       UPDATE inventory_calendar AS c SET
         total_units = v.total_units,
@@ -176,21 +177,21 @@ export async function writeNightChanges(
     ),
     ledger_insert AS (
       INSERT INTO inventory_ledger
-        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, actor_id)
+        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, sync_run_id, actor_id)
       SELECT * FROM unnest(
         ${ledger.map((e) => e.propertyId)}::uuid[], ${ledger.map((e) => e.roomTypeId)}::uuid[],
         ${ledger.map((e) => e.date)}::date[], ${ledger.map((e) => e.field)}::text[],
         ${ledger.map((e) => e.delta)}::int[], ${ledger.map((e) => e.reason)}::text[],
         ${ledger.map((e) => e.reservationId ?? null)}::uuid[], ${ledger.map((e) => e.holdId ?? null)}::uuid[],
-        ${ledger.map((e) => e.actorId)}::uuid[]
+        ${ledger.map((e) => e.syncRunId ?? null)}::uuid[], ${ledger.map((e) => e.actorId)}::uuid[]
       )
     ),
     outbox_insert AS (
+      -- One JSON document for all the envelopes: pg would otherwise escape each one into an array literal.
       INSERT INTO outbox_event (id, property_id, type, envelope)
-      SELECT * FROM unnest(
-        ${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.subject)}::uuid[],
-        ${events.map((e) => e.type)}::text[], ${events.map((e) => JSON.stringify(e))}::jsonb[]
-      )
+      SELECT (e.envelope->>'id')::uuid, (e.envelope->>'subject')::uuid, e.envelope->>'type', e.envelope
+      FROM jsonb_array_elements(${JSON.stringify(events)}::jsonb) WITH ORDINALITY AS e(envelope, n)
+      ORDER BY e.n
     )
     SELECT count(*)::int AS updated FROM night_update
   `.execute(tx);
@@ -238,30 +239,48 @@ export interface StayNight {
   stop_sell: boolean;
 }
 
-/** Every night of a stay for one room type, loaded or not, in one round trip (no locks: a read). */
+/**
+ * Every night of a stay for one room type, loaded or not, in one round trip (no locks: a read);
+ * empty when the room type does not exist. The nights not loaded are filled in here, so the
+ * statement stays a plain range scan (it runs on every availability check).
+ */
 export async function readStayNights(
   db: Db,
   roomTypeId: string,
   checkIn: string,
   checkOut: string,
 ): Promise<StayNight[]> {
-  const result = await sql<StayNight>`
-    SELECT rt.property_id, to_char(d, 'YYYY-MM-DD') AS date, c.room_type_id IS NOT NULL AS loaded,
-      coalesce(c.total_units, 0) AS total_units, coalesce(c.booked_units, 0) AS booked_units,
-      coalesce(c.held_units, 0) AS held_units, coalesce(c.out_of_order_units, 0) AS out_of_order_units,
-      coalesce(c.overbooking_limit, 0) AS overbooking_limit,
-      coalesce(c.overbooked_units, 0) AS overbooked_units, coalesce(c.stop_sell, false) AS stop_sell
+  const result = await sql<Omit<StayNight, 'loaded' | 'date'> & { date: string | null }>`${PREPARED}
+    SELECT rt.property_id, c.date, c.total_units, c.booked_units, c.held_units, c.out_of_order_units,
+      c.overbooking_limit, c.overbooked_units, c.stop_sell
     FROM room_type rt
-    CROSS JOIN generate_series(${checkIn}::timestamp, ${checkOut}::timestamp - interval '1 day', interval '1 day') AS d
-    -- One range scan of the stay's nights rather than one index probe per night.
-    LEFT JOIN (
-      SELECT * FROM inventory_calendar
-      WHERE room_type_id = ${roomTypeId} AND date >= ${checkIn}::date AND date < ${checkOut}::date
-    ) c ON c.date = d::date
+    LEFT JOIN inventory_calendar c
+      ON c.room_type_id = rt.id AND c.date >= ${checkIn}::date AND c.date < ${checkOut}::date
     WHERE rt.id = ${roomTypeId}
-    ORDER BY d
-  `.execute(db);
-  return result.rows;
+    ORDER BY c.date`.execute(db);
+  const first = result.rows[0];
+  if (!first) return [];
+  if (result.rows.length === nightCount(checkIn, checkOut) && first.date !== null) {
+    return result.rows.map((night) => ({ ...night, date: night.date!, loaded: true }));
+  }
+  const loaded = new Map(result.rows.map((row) => [row.date, row]));
+  return nightsOf(checkIn, checkOut).map((date) => {
+    const night = loaded.get(date);
+    return night
+      ? { ...night, date, loaded: true }
+      : {
+          property_id: first.property_id,
+          date,
+          loaded: false,
+          total_units: 0,
+          booked_units: 0,
+          held_units: 0,
+          out_of_order_units: 0,
+          overbooking_limit: 0,
+          overbooked_units: 0,
+          stop_sell: false,
+        };
+  });
 }
 
 export interface HoldRow {

@@ -1,5 +1,5 @@
 import { type Selectable, sql } from 'kysely';
-import type { Db, Tx } from '../../db/database.ts';
+import { type Db, PREPARED, type Tx } from '../../db/database.ts';
 import type {
   GuestTable,
   ReservationRoomTable,
@@ -93,62 +93,49 @@ export async function insertBookings(
   },
 ): Promise<void> {
   const { guests, reservations, rooms, audits, responses, forgottenKeys } = input;
-  await sql`
+  // Each table's rows travel as one JSON document: one native JSON.stringify, where arrays of
+  // strings and JSON would be escaped element by element into array literals.
+  await sql`${PREPARED}
     WITH guest_insert AS (
       INSERT INTO guest (id, property_id, first_name, last_name, full_name, email, phone)
-      SELECT * FROM unnest(
-        ${guests.map((g) => g.id)}::uuid[], ${guests.map((g) => g.property_id)}::uuid[],
-        ${guests.map((g) => g.first_name)}::text[], ${guests.map((g) => g.last_name)}::text[],
-        ${guests.map((g) => g.full_name)}::text[], ${guests.map((g) => g.email)}::text[],
-        ${guests.map((g) => g.phone)}::text[]
-      )
+      SELECT id, property_id, first_name, last_name, full_name, email, phone
+      FROM jsonb_to_recordset(${JSON.stringify(guests)}::jsonb) AS g(id uuid, property_id uuid,
+        first_name text, last_name text, full_name text, email text, phone text)
     ),
     reservation_insert AS (
       INSERT INTO reservation (id, property_id, confirmation_code, status, check_in, check_out, guest_id,
         total_amount, currency, notes, hold_id, created_by, created_at, updated_at)
-      SELECT *, created FROM unnest(
-        ${reservations.map((r) => r.id)}::uuid[], ${reservations.map((r) => r.property_id)}::uuid[],
-        ${reservations.map((r) => r.confirmation_code)}::text[], ${reservations.map((r) => r.status)}::text[],
-        ${reservations.map((r) => r.check_in)}::date[], ${reservations.map((r) => r.check_out)}::date[],
-        ${reservations.map((r) => r.guest_id)}::uuid[], ${reservations.map((r) => r.total_amount)}::numeric[],
-        ${reservations.map((r) => r.currency)}::text[], ${reservations.map((r) => r.notes)}::text[],
-        ${reservations.map((r) => r.hold_id)}::uuid[], ${reservations.map((r) => r.created_by)}::uuid[],
-        ${reservations.map((r) => r.created_at.toISOString())}::timestamptz[]
-      ) AS r(id, property_id, confirmation_code, status, check_in, check_out, guest_id, total_amount,
-             currency, notes, hold_id, created_by, created)
+      SELECT id, property_id, confirmation_code, status, check_in, check_out, guest_id, total_amount,
+        currency, notes, hold_id, created_by, created_at, created_at
+      FROM jsonb_to_recordset(${JSON.stringify(reservations)}::jsonb) AS r(id uuid, property_id uuid,
+        confirmation_code text, status text, check_in date, check_out date, guest_id uuid,
+        total_amount numeric, currency text, notes text, hold_id uuid, created_by uuid, created_at timestamptz)
     ),
     room_insert AS (
       INSERT INTO reservation_room (id, reservation_id, property_id, room_type_id, rate_plan_id, room_id,
         adults, children, nightly_prices, amount)
-      SELECT * FROM unnest(
-        ${rooms.map((r) => r.id)}::uuid[], ${rooms.map((r) => r.reservation_id)}::uuid[],
-        ${rooms.map((r) => r.property_id)}::uuid[], ${rooms.map((r) => r.room_type_id)}::uuid[],
-        ${rooms.map((r) => r.rate_plan_id)}::uuid[], ${rooms.map((r) => r.room_id)}::uuid[],
-        ${rooms.map((r) => r.adults)}::int[], ${rooms.map((r) => r.children)}::int[],
-        ${rooms.map((r) => JSON.stringify(r.nightly_prices))}::jsonb[], ${rooms.map((r) => r.amount)}::numeric[]
-      )
+      SELECT id, reservation_id, property_id, room_type_id, rate_plan_id, room_id, adults, children,
+        nightly_prices, amount
+      FROM jsonb_to_recordset(${JSON.stringify(rooms)}::jsonb) AS r(id uuid, reservation_id uuid,
+        property_id uuid, room_type_id uuid, rate_plan_id uuid, room_id uuid, adults int, children int,
+        nightly_prices jsonb, amount numeric)
     ),
     audit_insert AS (
       INSERT INTO audit_log (property_id, actor_id, actor_role, action, entity_type, entity_id, diff, request_id)
-      SELECT * FROM unnest(
-        ${audits.map((a) => a.property_id)}::uuid[], ${audits.map((a) => a.actor_id)}::uuid[],
-        ${audits.map((a) => a.actor_role)}::text[], ${audits.map((a) => a.action)}::text[],
-        ${audits.map((a) => a.entity_type)}::text[], ${audits.map((a) => a.entity_id)}::text[],
-        ${audits.map((a) => JSON.stringify(a.diff))}::jsonb[], ${audits.map((a) => a.request_id)}::text[]
-      )
+      SELECT property_id, actor_id, actor_role, action, entity_type, entity_id, diff, request_id
+      FROM jsonb_to_recordset(${JSON.stringify(audits)}::jsonb) AS a(property_id uuid,
+        actor_id uuid, actor_role text, action text, entity_type text, entity_id text, diff jsonb,
+        request_id text)
     ),
     response_update AS (
       UPDATE idempotency_key AS k SET response_status = v.status, response_body = v.body
-      FROM unnest(
-        ${responses.map((r) => r.userId)}::uuid[], ${responses.map((r) => r.key)}::text[],
-        ${responses.map((r) => r.status)}::int[], ${responses.map((r) => JSON.stringify(r.body))}::jsonb[]
-      ) AS v(user_id, key, status, body)
-      WHERE k.user_id = v.user_id AND k.key = v.key
+      FROM jsonb_to_recordset(${JSON.stringify(responses)}::jsonb) AS v("userId" uuid, key text, status int,
+        body jsonb)
+      WHERE k.user_id = v."userId" AND k.key = v.key
     )
     DELETE FROM idempotency_key AS k
-    USING unnest(${forgottenKeys.map((r) => r.userId)}::uuid[], ${forgottenKeys.map((r) => r.key)}::text[])
-      AS v(user_id, key)
-    WHERE k.user_id = v.user_id AND k.key = v.key
+    USING jsonb_to_recordset(${JSON.stringify(forgottenKeys)}::jsonb) AS v("userId" uuid, key text)
+    WHERE k.user_id = v."userId" AND k.key = v.key
   `.execute(tx);
 }
 
