@@ -4,12 +4,30 @@
  */
 const DAY_MS = 86_400_000;
 
+// Booking, pricing and availability convert the same few hundred nights over and over, and
+// Date parsing and formatting cost microseconds each: the conversions are remembered.
+const MEMO_LIMIT = 20_000;
+const epochDays = new Map<string, number>();
+const isoDates = new Map<number, string>();
+
 function toEpochDay(date: string): number {
-  return Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+  let day = epochDays.get(date);
+  if (day === undefined) {
+    day = Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+    if (epochDays.size >= MEMO_LIMIT) epochDays.clear();
+    epochDays.set(date, day);
+  }
+  return day;
 }
 
 function fromEpochDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+  let date = isoDates.get(day);
+  if (date === undefined) {
+    date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    if (isoDates.size >= MEMO_LIMIT) isoDates.clear();
+    isoDates.set(day, date);
+  }
+  return date;
 }
 
 /** The date `days` after `date`. */
