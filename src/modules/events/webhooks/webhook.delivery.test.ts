@@ -177,8 +177,13 @@ describe('webhook delivery through the relay', () => {
       const webhook = await subscribe(endpoint.url, ['pms.reservation.created']);
       const event = await commitEvent(ctx.db, 'pms.reservation.created', hotel, { reservation_id: 'again' });
       await waitFor(() => (endpoint.acceptedIds().includes(event.id) ? true : undefined));
-      const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, { token: admin });
-      const original = log.body.results[0];
+      // The relay logs the delivery once the endpoint's answer is back, which can be after it arrives.
+      const original = await waitFor(
+        async () =>
+          (await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, { token: admin })).body
+            .results[0],
+        { what: 'the delivery to be logged' },
+      );
 
       const redelivered = await call(
         ctx.app,
