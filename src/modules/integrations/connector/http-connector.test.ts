@@ -218,6 +218,33 @@ describe('fetchPages: failures, retries and timeouts', () => {
     await expect(collect(plan(cfg, server.url))).rejects.toBeInstanceOf(PMSConnectionError);
   });
 
+  it('refuses a page larger than the response limit, declared or streamed, without retrying', async () => {
+    const big = { items: Array.from({ length: 2_000 }, (_, n) => ({ n, pad: 'x'.repeat(50) })) };
+    const declared = await pms(() => ({ body: big }));
+    await expect(collect(plan(config({}), declared.url, { maxResponseBytes: 10_000 }))).rejects.toThrow(
+      /more than 10000 bytes/,
+    );
+    expect(declared.requests).toHaveLength(1);
+    await declared.close();
+
+    // Chunked, with no Content-Length: counted as it arrives.
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const text = JSON.stringify(big);
+      for (let at = 0; at < text.length; at += 4_096) response.write(text.slice(at, at + 4_096));
+      response.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const error = await collect(plan(config({}), url, { maxResponseBytes: 10_000 })).catch((e: Error) => e);
+    expect(error).toBeInstanceOf(PMSConnectionError);
+    expect((error as Error).message).toMatch(/more than 10000 bytes/);
+    // Under the limit the same answer is read whole.
+    expect((await collect(plan(config({}), url)))[0]).toHaveLength(2_000);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
   it('redacts secrets from every message, encoded or not', async () => {
     const server = await pms(() => ({ status: 500, body: {} }));
     const cfg = config({

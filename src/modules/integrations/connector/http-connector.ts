@@ -16,6 +16,8 @@ export interface FetchPlan {
   signal?: AbortSignal;
   /** A guard against a PMS whose pagination never ends. */
   maxPages?: number;
+  /** Largest page read, in bytes (64 MiB by default). */
+  maxResponseBytes?: number;
   onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
 }
 
@@ -95,6 +97,7 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
       retry,
       budget: plan.budget,
       signal: plan.signal,
+      maxResponseBytes: plan.maxResponseBytes,
       redact,
       onRetry: plan.onRetry,
     });

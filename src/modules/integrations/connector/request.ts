@@ -14,6 +14,8 @@ export const DEFAULT_RETRY: RetryPolicy = {
 };
 /** A PMS asking us to wait longer than this is treated as down for this run. */
 const MAX_RETRY_AFTER_MS = 60_000;
+/** Largest answer read from a PMS; a page over it fails the run instead of exhausting memory. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export interface HttpResponse {
   status: number;
@@ -31,6 +33,8 @@ export interface RequestOptions {
   retry: RetryPolicy;
   budget: RequestBudget;
   signal?: AbortSignal;
+  /** Largest body read (DEFAULT_MAX_RESPONSE_BYTES when unset). */
+  maxResponseBytes?: number;
   redact: (text: string) => string;
   onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
 }
@@ -42,6 +46,35 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/** The body as text, refusing one larger than `limit` bytes before or while it arrives. */
+async function readBody(response: Response, limit: number, shownUrl: string): Promise<string> {
+  const tooLarge = () =>
+    new PMSConnectionError(
+      `${shownUrl} answered more than ${limit} bytes: use smaller pages (the config's pagination)`,
+      response.status,
+    );
+  if (Number(response.headers.get('content-length') ?? 0) > limit) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  if (!response.body) return '';
+  const decoder = new TextDecoder();
+  let size = 0;
+  let text = '';
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > limit) {
+      // The rest is never downloaded.
+      await reader.cancel();
+      throw tooLarge();
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 function backoff(policy: RetryPolicy, attempt: number): number {
@@ -71,7 +104,7 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
         headers: { accept: 'application/json', ...options.headers },
         signal,
       });
-      const text = await response.text();
+      const text = await readBody(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, shownUrl);
       if (response.ok) {
         try {
           return {
