@@ -146,3 +146,19 @@ describe('pms start --workers', () => {
     expect(result.stderr).toContain('--workers applies to --role api or realtime');
   });
 });
+
+describe('configuration checked at boot', () => {
+  it("refuses to start with exit code 2, listing every bad setting, the relay's included", () => {
+    const result = spawnSync('npm', ['run', '--silent', 'pms', '--', 'start', '--role', 'api'], {
+      cwd: root,
+      env: { ...env(), PORT: 'eighty', NATS_STREAM: 'has spaces', PMS_RELAY_POLL_MS: '5' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Invalid configuration');
+    expect(result.stderr).toContain('PORT');
+    expect(result.stderr).toContain('NATS_STREAM');
+    expect(result.stderr).toContain('PMS_RELAY_POLL_MS');
+  });
+});

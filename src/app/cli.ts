@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { openDatabase } from '../db/connect.ts';
 import { migrateToLatest } from '../db/migrate.ts';
 import { createAuthService } from '../modules/auth/auth.service.ts';
+import { loadRelaySettings } from '../modules/events/events.config.ts';
 import { registerCommands } from './commands.ts';
 import { ConfigError, loadConfig, type Role } from './config.ts';
 import { resolveJwtKey } from './secrets.ts';
@@ -24,16 +25,28 @@ function parseWorkers(value: string): number {
   return workers;
 }
 
-function config() {
+/** Problems of a settings loader, or none. */
+function problemsOf(load: () => unknown): string[] {
   try {
-    return loadConfig();
+    load();
+    return [];
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
+    if (error instanceof ConfigError) return error.problems;
     throw error;
   }
+}
+
+/**
+ * The validated configuration, or exit 2 listing every problem. The relay's settings are checked
+ * here too, whatever the role, so a bad value is reported at boot, not when a worker first starts.
+ */
+function config() {
+  const problems = [...problemsOf(() => loadConfig()), ...problemsOf(() => loadRelaySettings())];
+  if (problems.length > 0) {
+    console.error(new ConfigError(problems).message);
+    process.exit(2);
+  }
+  return loadConfig();
 }
 
 async function promptPassword(): Promise<string> {
