@@ -177,13 +177,13 @@ export async function writeNightChanges(
     ),
     ledger_insert AS (
       INSERT INTO inventory_ledger
-        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, sync_run_id, actor_id)
+        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, actor_id)
       SELECT * FROM unnest(
         ${ledger.map((e) => e.propertyId)}::uuid[], ${ledger.map((e) => e.roomTypeId)}::uuid[],
         ${ledger.map((e) => e.date)}::date[], ${ledger.map((e) => e.field)}::text[],
         ${ledger.map((e) => e.delta)}::int[], ${ledger.map((e) => e.reason)}::text[],
         ${ledger.map((e) => e.reservationId ?? null)}::uuid[], ${ledger.map((e) => e.holdId ?? null)}::uuid[],
-        ${ledger.map((e) => e.syncRunId ?? null)}::uuid[], ${ledger.map((e) => e.actorId)}::uuid[]
+        ${ledger.map((e) => e.actorId)}::uuid[]
       )
     ),
     outbox_insert AS (
