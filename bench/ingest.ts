@@ -174,7 +174,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
   const hotelCount = options.hotels ?? Number(process.env.INGEST_HOTELS ?? 10);
   const perHotel = options.bookingsPerHotel ?? Number(process.env.INGEST_BOOKINGS ?? 10_000);
   const concurrency = options.concurrency ?? Number(process.env.INGEST_CONCURRENCY ?? 4);
-  const batchSize = options.batchSize ?? Number(process.env.INGEST_BATCH ?? 1000);
+  const batchSize = options.batchSize ?? Number(process.env.INGEST_BATCH ?? 5000);
   const badRatio = options.badRatio ?? 0.01;
   const database = await freshDatabase('ingest', { poolSize: 20 });
   const codes = Array.from({ length: hotelCount }, (_, i) => `ING${i}`);

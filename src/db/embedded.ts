@@ -57,6 +57,23 @@ function readState(file: string): EmbeddedState | undefined {
   }
 }
 
+/**
+ * Settings for a server that does real work, not PostgreSQL's laptop defaults (docs/deploy.md
+ * recommends the same for a managed server): more shared buffers, and WAL room for bulk imports
+ * so checkpoints (and the full-page images that follow each one) stay rare. Kept moderate because
+ * a test run boots several of these servers at once.
+ */
+const SERVER_SETTINGS = [
+  // Enough connections for a test suite's parallel files and a benchmark's 64 clients.
+  'max_connections=300',
+  'listen_addresses=127.0.0.1',
+  'shared_buffers=512MB',
+  'wal_buffers=16MB',
+  'max_wal_size=4GB',
+  'min_wal_size=256MB',
+  'checkpoint_timeout=15min',
+].flatMap((setting) => ['-c', setting]);
+
 export interface BootOptions {
   /** Directory for the cluster; `<dir>/pg` holds the files, `<dir>/postgres.json` the port. */
   dataDir: string;
@@ -99,8 +116,7 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
     port,
     persistent: !options.ephemeral,
     createPostgresUser: process.getuid?.() === 0,
-    // Enough connections for a test suite's parallel files and a benchmark's 64 clients.
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: SERVER_SETTINGS,
     onLog: () => {},
     onError: (error: unknown) => log(`embedded PostgreSQL: ${String(error)}`),
   });

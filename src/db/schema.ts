@@ -106,6 +106,7 @@ export interface InventoryLedgerTable {
   reason: string;
   reservation_id: string | null;
   hold_id: string | null;
+  sync_run_id: string | null;
   actor_id: string | null;
   created_at: CreatedAt;
 }

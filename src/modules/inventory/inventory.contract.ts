@@ -39,5 +39,16 @@ export interface OverbookedNight {
  */
 export type ApplyImportedChanges = (
   tx: Tx,
-  input: { propertyId: string; changes: ImportedChange[]; reason: string; actorId: string | null },
+  input: {
+    propertyId: string;
+    changes: ImportedChange[];
+    reason: string;
+    actorId: string | null;
+    /**
+     * A PMS sync run's batch: the ledger gets one row per night, field and reason for the whole
+     * call, carrying this run id, instead of one per reservation and night (the run's
+     * `pms.reservation.*` events name the reservations). Without it, every row names its reservation.
+     */
+    syncRunId?: string;
+  },
 ) => Promise<{ overbooked: OverbookedNight[] }>;

@@ -9,6 +9,8 @@ export interface LedgerRef {
   reason: string;
   reservationId?: string | null;
   holdId?: string | null;
+  /** The PMS sync run of an imported change summed over a batch of bookings (no reservation). */
+  syncRunId?: string | null;
   actorId: string | null;
 }
 
@@ -264,6 +266,35 @@ export class LockedNights {
       row.overbooked_units -= moved;
       row.booked_units += moved;
     });
+  }
+
+  /**
+   * Folds the ledger entries from position `from` on into one per night, field and reason, each
+   * attributed to `ref` instead of a reservation. Sums are kept (entries that cancel out vanish),
+   * so the ledger still sums to the calendar; a bulk import writes a row per night it moved
+   * rather than per booking-night.
+   */
+  foldLedger(from: number, ref: { syncRunId: string; actorId: string | null }): void {
+    const folded = new Map<string, LedgerEntry>();
+    for (const entry of this.ledger.splice(from)) {
+      const key = `${entry.roomTypeId}|${entry.date}|${entry.field}|${entry.reason}`;
+      const seen = folded.get(key);
+      if (seen) seen.delta += entry.delta;
+      else
+        folded.set(key, {
+          reason: entry.reason,
+          reservationId: null,
+          holdId: null,
+          syncRunId: ref.syncRunId,
+          actorId: ref.actorId,
+          propertyId: entry.propertyId,
+          roomTypeId: entry.roomTypeId,
+          date: entry.date,
+          field: entry.field,
+          delta: entry.delta,
+        });
+    }
+    for (const entry of folded.values()) if (entry.delta !== 0) this.ledger.push(entry);
   }
 
   /** Runs `mutate` on each night and appends one ledger entry per field that moved. */

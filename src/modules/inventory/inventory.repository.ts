@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type Db, PREPARED, type Tx } from '../../db/database.ts';
+import { pgArray } from '../../db/pg-array.ts';
 import type { HoldStatus, InventoryNight } from '../../db/schema.ts';
 import type { CloudEvent } from '../events/outbox.ts';
 import { nightCount, nightsOf } from './inventory.dates.ts';
@@ -164,12 +165,12 @@ export async function writeNightChanges(
         stop_sell = v.stop_sell,
         updated_at = now()
       FROM unnest(
-        ${nights.map((n) => n.ctid)}::tid[],
-        ${nights.map((n) => n.room_type_id)}::uuid[], ${nights.map((n) => n.date)}::date[],
-        ${nights.map((n) => n.total_units)}::int[], ${nights.map((n) => n.booked_units)}::int[],
-        ${nights.map((n) => n.held_units)}::int[], ${nights.map((n) => n.out_of_order_units)}::int[],
-        ${nights.map((n) => n.overbooking_limit)}::int[], ${nights.map((n) => n.overbooked_units)}::int[],
-        ${nights.map((n) => n.stop_sell)}::boolean[]
+        ${pgArray(nights.map((n) => n.ctid))}::tid[],
+        ${pgArray(nights.map((n) => n.room_type_id))}::uuid[], ${pgArray(nights.map((n) => n.date))}::date[],
+        ${pgArray(nights.map((n) => n.total_units))}::int[], ${pgArray(nights.map((n) => n.booked_units))}::int[],
+        ${pgArray(nights.map((n) => n.held_units))}::int[], ${pgArray(nights.map((n) => n.out_of_order_units))}::int[],
+        ${pgArray(nights.map((n) => n.overbooking_limit))}::int[], ${pgArray(nights.map((n) => n.overbooked_units))}::int[],
+        ${pgArray(nights.map((n) => n.stop_sell))}::boolean[]
       ) AS v(tid, room_type_id, date, total_units, booked_units, held_units, out_of_order_units,
              overbooking_limit, overbooked_units, stop_sell)
       WHERE c.ctid = v.tid AND c.room_type_id = v.room_type_id AND c.date = v.date
@@ -177,13 +178,13 @@ export async function writeNightChanges(
     ),
     ledger_insert AS (
       INSERT INTO inventory_ledger
-        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, actor_id)
+        (property_id, room_type_id, date, field, delta, reason, reservation_id, hold_id, sync_run_id, actor_id)
       SELECT * FROM unnest(
-        ${ledger.map((e) => e.propertyId)}::uuid[], ${ledger.map((e) => e.roomTypeId)}::uuid[],
-        ${ledger.map((e) => e.date)}::date[], ${ledger.map((e) => e.field)}::text[],
-        ${ledger.map((e) => e.delta)}::int[], ${ledger.map((e) => e.reason)}::text[],
-        ${ledger.map((e) => e.reservationId ?? null)}::uuid[], ${ledger.map((e) => e.holdId ?? null)}::uuid[],
-        ${ledger.map((e) => e.actorId)}::uuid[]
+        ${pgArray(ledger.map((e) => e.propertyId))}::uuid[], ${pgArray(ledger.map((e) => e.roomTypeId))}::uuid[],
+        ${pgArray(ledger.map((e) => e.date))}::date[], ${pgArray(ledger.map((e) => e.field))}::text[],
+        ${pgArray(ledger.map((e) => e.delta))}::int[], ${pgArray(ledger.map((e) => e.reason))}::text[],
+        ${pgArray(ledger.map((e) => e.reservationId ?? null))}::uuid[], ${pgArray(ledger.map((e) => e.holdId ?? null))}::uuid[],
+        ${pgArray(ledger.map((e) => e.syncRunId ?? null))}::uuid[], ${pgArray(ledger.map((e) => e.actorId))}::uuid[]
       )
     ),
     outbox_insert AS (

@@ -351,6 +351,7 @@ export const applyImportedChanges: ApplyImportedChanges = async (tx, input) => {
       }
     }
   }
+  const firstEntry = locked.ledger.length;
   for (const change of input.changes) {
     locked.applyImported(change.release, change.take, {
       reason: input.reason,
@@ -358,6 +359,7 @@ export const applyImportedChanges: ApplyImportedChanges = async (tx, input) => {
       actorId: input.actorId,
     });
   }
+  if (input.syncRunId) locked.foldLedger(firstEntry, { syncRunId: input.syncRunId, actorId: input.actorId });
   await writeLockedNights(tx, locked, input.reason);
   const overbooked: OverbookedNight[] = [];
   for (const range of ranges) {

@@ -4,7 +4,13 @@ import { createProperty, createRoomType, userWithToken } from '../../../../test/
 import type { RoomType } from '../../../db/schema.ts';
 import { applyImportedChanges } from '../../inventory/inventory.service.ts';
 import type { CanonicalBooking } from '../pipeline/canonical.ts';
-import { type BatchContext, foldDuplicates, importedConfirmationCode, writeBatch } from './ledger-batch.ts';
+import {
+  type BatchContext,
+  foldDuplicates,
+  importedConfirmationCode,
+  timeOrderedId,
+  writeBatch,
+} from './ledger-batch.ts';
 import { hotelLookups } from './lookup.repository.ts';
 
 let t: TestContext;
@@ -97,6 +103,19 @@ describe('foldDuplicates', () => {
   });
 });
 
+describe('timeOrderedId', () => {
+  it('makes RFC 9562 version-7 ids that carry the millisecond clock and differ from one another', () => {
+    const now = Date.UTC(2031, 2, 1, 12, 0, 0, 123);
+    const ids = Array.from({ length: 1000 }, () => timeOrderedId(now));
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(Number.parseInt(id.replace('-', '').slice(0, 12), 16)).toBe(now);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(timeOrderedId(now) < timeOrderedId(now + 1)).toBe(true);
+  });
+});
+
 describe('writeBatch', () => {
   it('folds duplicates inside a batch and counts them as unchanged', async () => {
     const { ctx } = await hotel();
@@ -155,6 +174,93 @@ describe('writeBatch', () => {
       booking({ source_updated_at: '2031-01-01T00:00:05.000Z', room_type_code: 'STE', status: 'checked_in' }),
     ]);
     expect(await nights(ste.id)).toEqual({ '2031-04-01': 1, '2031-04-02': 1 });
+  });
+
+  it('writes the calendar ledger summed per night and field for the batch, with the run, still summing to the calendar', async () => {
+    const { ctx, dbl } = await hotel();
+    await write(ctx, [
+      booking(),
+      booking({ external_id: 'B2' }),
+      booking({ external_id: 'B3', check_in: '2031-04-02', check_out: '2031-04-04' }),
+    ]);
+    const ledger = () =>
+      t.db
+        .selectFrom('inventory_ledger')
+        .select(['date', 'field', 'delta', 'reason', 'reservation_id', 'sync_run_id'])
+        .where('room_type_id', '=', dbl.id)
+        .where('reason', '=', 'pms.import')
+        .orderBy('id')
+        .execute();
+    expect(await ledger()).toEqual([
+      {
+        date: '2031-04-01',
+        field: 'booked_units',
+        delta: 2,
+        reason: 'pms.import',
+        reservation_id: null,
+        sync_run_id: ctx.runId,
+      },
+      {
+        date: '2031-04-02',
+        field: 'booked_units',
+        delta: 3,
+        reason: 'pms.import',
+        reservation_id: null,
+        sync_run_id: ctx.runId,
+      },
+      {
+        date: '2031-04-03',
+        field: 'booked_units',
+        delta: 1,
+        reason: 'pms.import',
+        reservation_id: null,
+        sync_run_id: ctx.runId,
+      },
+    ]);
+    // B2 gives up its first night and keeps its second: the batch's net change on that second
+    // night is zero, so it gets no row; the ledger still sums to the calendar.
+    const next = { ...ctx, runId: crypto.randomUUID() };
+    await write(next, [
+      booking({
+        external_id: 'B2',
+        source_updated_at: '2031-01-01T00:00:02.000Z',
+        check_in: '2031-04-02',
+        check_out: '2031-04-03',
+      }),
+      booking({ external_id: 'B4', check_in: '2031-04-03', check_out: '2031-04-05' }),
+    ]);
+    const rows = await ledger();
+    expect(rows.slice(3)).toEqual([
+      {
+        date: '2031-04-01',
+        field: 'booked_units',
+        delta: -1,
+        reason: 'pms.import',
+        reservation_id: null,
+        sync_run_id: next.runId,
+      },
+      {
+        date: '2031-04-03',
+        field: 'booked_units',
+        delta: 1,
+        reason: 'pms.import',
+        reservation_id: null,
+        sync_run_id: next.runId,
+      },
+      {
+        date: '2031-04-04',
+        field: 'booked_units',
+        delta: 1,
+        reason: 'pms.import',
+        reservation_id: null,
+        sync_run_id: next.runId,
+      },
+    ]);
+    const sums: Record<string, number> = {};
+    for (const row of rows) sums[row.date] = (sums[row.date] ?? 0) + row.delta;
+    expect(Object.fromEntries(Object.entries(sums).filter(([, units]) => units !== 0))).toEqual(
+      await nights(dbl.id),
+    );
   });
 
   it('records a booking of an unknown room type without inventory effect, and says so', async () => {

@@ -44,6 +44,23 @@ export function importedConfirmationCode(propertyId: string, source: string, ext
   return code;
 }
 
+/**
+ * A UUIDv7 made from a random v4 (crypto's pooled randomUUID): the first 48 bits become the
+ * millisecond clock and the version nibble a 7, leaving 74 random bits as RFC 9562 asks. A batch's
+ * new rows then land side by side at the end of each id index (reservation, guest, rooms, PMS
+ * details) rather than on random pages all over them. About 30 times cheaper than the uuid
+ * package's v7, which matters at 300,000 ids a run; ids need no order within a millisecond here.
+ */
+export function timeOrderedId(now = Date.now()): string {
+  if (now !== clock.ms) {
+    const hex = now.toString(16).padStart(12, '0');
+    clock.ms = now;
+    clock.prefix = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7`;
+  }
+  return clock.prefix + randomUUID().slice(15);
+}
+const clock = { ms: -1, prefix: '' };
+
 /** Keeps the newest version of each booking (by source_updated_at; the later one on a tie). */
 export function foldDuplicates(bookings: CanonicalBooking[]): CanonicalBooking[] {
   const newest = new Map<string, CanonicalBooking>();
@@ -81,6 +98,7 @@ interface Planned {
   booking: CanonicalBooking;
   existing: upsert.ExistingBooking | undefined;
   reservationId: string;
+  confirmationCode: string;
   guestId: string;
   roomTypeId: string | null;
   roomId: string | null;
@@ -152,8 +170,11 @@ export async function writeBatch(
     writes.push({
       booking,
       existing: before,
-      reservationId: before?.id ?? randomUUID(),
-      guestId: before?.guest_id ?? randomUUID(),
+      reservationId: before?.id ?? timeOrderedId(),
+      confirmationCode:
+        before?.confirmation_code ??
+        importedConfirmationCode(ctx.propertyId, ctx.source, booking.external_id),
+      guestId: before?.guest_id ?? timeOrderedId(),
       roomTypeId,
       roomId,
       hash,
@@ -169,13 +190,10 @@ export async function writeBatch(
     tx,
     writes.filter((w) => w.existing?.guest_id).map((w) => ({ id: w.guestId, ...w.booking.guest })),
   );
-  const returned = await upsert.upsertReservations(
-    tx,
-    ctx.propertyId,
-    ctx.source,
-    writes.map((w) => ({
+  const rows = (list: Planned[]): upsert.ReservationWrite[] =>
+    list.map((w) => ({
       id: w.reservationId,
-      confirmation_code: importedConfirmationCode(ctx.propertyId, ctx.source, w.booking.external_id),
+      confirmation_code: w.confirmationCode,
       external_id: w.booking.external_id,
       status: w.booking.status,
       check_in: w.booking.check_in,
@@ -185,17 +203,15 @@ export async function writeBatch(
       currency: w.booking.currency ?? ctx.lookups.currency,
       notes: w.booking.notes,
       source_updated_at: w.booking.source_updated_at,
-    })),
-  );
-  const written = new Map(returned.map((r) => [r.external_id, r]));
-  // A row the upsert's WHERE kept (a newer version is stored) changed nothing.
-  const applied = writes.filter((w) => written.has(w.booking.external_id));
+    }));
+  const inserts = writes.filter((w) => !w.existing);
+  await upsert.insertReservations(tx, ctx.propertyId, ctx.source, rows(inserts));
+  const updated = new Set(await upsert.updateReservations(tx, rows(writes.filter((w) => w.existing))));
+  // A row the update's WHERE kept (a newer version is stored) changed nothing.
+  const applied = writes.filter((w) => !w.existing || updated.has(w.reservationId));
+  outcome.created += inserts.length;
+  outcome.updated += updated.size;
   outcome.unchanged += writes.length - applied.length;
-  for (const w of applied) {
-    w.reservationId = written.get(w.booking.external_id)!.id;
-    if (written.get(w.booking.external_id)!.inserted) outcome.created += 1;
-    else outcome.updated += 1;
-  }
 
   await upsert.replaceRooms(
     tx,
@@ -204,6 +220,7 @@ export async function writeBatch(
     applied
       .filter((w) => w.roomTypeId !== null)
       .map((w) => ({
+        id: timeOrderedId(),
         reservation_id: w.reservationId,
         room_type_id: w.roomTypeId!,
         room_id: w.roomId,
@@ -212,23 +229,35 @@ export async function writeBatch(
         amount: w.booking.total_amount ?? '0',
       })),
   );
-  await upsert.upsertPmsBookings(
-    tx,
-    ctx.propertyId,
-    ctx.connectionId,
-    ctx.runId,
-    applied.map((w) => ({
+  const details = (list: Planned[]): upsert.PmsBookingWrite[] =>
+    list.map((w) => ({
       reservation_id: w.reservationId,
       room_type_code: w.booking.room_type_code,
       room_number: w.booking.room_number,
       adults: w.booking.adults,
       children: w.booking.children,
       content_hash: w.hash,
-    })),
-  );
+    }));
+  for (const existing of [false, true]) {
+    await upsert.upsertPmsBookings(
+      tx,
+      ctx.propertyId,
+      ctx.connectionId,
+      ctx.runId,
+      details(applied.filter((w) => (w.existing !== undefined) === existing)),
+      existing,
+    );
+  }
   await upsert.advanceSourceUpdatedAt(tx, advanced);
   lap('ledger_ms');
 
+  // Events before the calendar: the calendar's row locks, which direct bookings wait for, are
+  // then held only for the calendar statement and the commit.
+  await upsert.insertEvents(
+    tx,
+    applied.map((w) => reservationEvent(ctx, w)),
+  );
+  lap('events_ms');
   const changes: ImportedChange[] = [];
   for (const w of applied) {
     const before = w.existing;
@@ -244,15 +273,11 @@ export async function writeBatch(
       changes,
       reason: 'pms.import',
       actorId: null,
+      syncRunId: ctx.runId,
     });
     outcome.overbookedNights = result.overbooked.length;
   }
   lap('inventory_ms');
-  await upsert.insertEvents(
-    tx,
-    applied.map((w) => reservationEvent(ctx, w)),
-  );
-  lap('events_ms');
   return outcome;
 }
 
@@ -267,9 +292,7 @@ function reservationEvent(ctx: BatchContext, w: Planned): CloudEvent {
     reservation: {
       id: w.reservationId,
       property_id: ctx.propertyId,
-      confirmation_code:
-        before?.confirmation_code ??
-        importedConfirmationCode(ctx.propertyId, ctx.source, w.booking.external_id),
+      confirmation_code: w.confirmationCode,
       status: w.booking.status,
       check_in: w.booking.check_in,
       check_out: w.booking.check_out,
