@@ -55,10 +55,12 @@ class CopyIn {
   readonly done = new Promise<void>((resolve, reject) => {
     this.settle = { resolve, reject };
   });
-  constructor(
-    private readonly text: string,
-    private readonly data: string,
-  ) {}
+  private readonly text: string;
+  private readonly data: string;
+  constructor(text: string, data: string) {
+    this.text = text;
+    this.data = data;
+  }
   submit(connection: any) {
     connection.query(this.text);
   }

@@ -3,14 +3,15 @@
  * them; the single error handler maps each to an RFC 9457 problem with its stable code.
  */
 export class DomainError extends Error {
-  constructor(
-    readonly code: string,
-    readonly status: number,
-    message: string,
-    readonly details?: Record<string, unknown>,
-  ) {
+  readonly code: string;
+  readonly status: number;
+  readonly details?: Record<string, unknown>;
+  constructor(code: string, status: number, message: string, details?: Record<string, unknown>) {
     super(message);
     this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+    this.details = details;
   }
 }
 

@@ -4,7 +4,10 @@ export class FeedClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
 
-  private constructor(private readonly socket: WebSocket) {
+  private readonly socket: WebSocket;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
     socket.addEventListener('message', (event) => {
       this.frames.push(JSON.parse(String(event.data)));
       for (const wake of this.waiters.splice(0)) wake();

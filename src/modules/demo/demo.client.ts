@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 
 export class DemoRequestError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: unknown,
-    what: string,
-  ) {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown, what: string) {
     super(`${what}: HTTP ${status} ${JSON.stringify(body).slice(0, 300)}`);
+    this.status = status;
+    this.body = body;
   }
 }
 

@@ -21,25 +21,27 @@ export type PmsErrorType = (typeof PMS_ERROR_TYPES)[number];
 /** A pipeline failure: which stage, which canonical field (when one is to blame) and why. */
 export abstract class PMSError extends Error {
   abstract readonly errorType: PmsErrorType;
-  constructor(
-    readonly stage: PipelineStage,
-    readonly field: string | null,
-    readonly reason: string,
-  ) {
+  readonly stage: PipelineStage;
+  readonly field: string | null;
+  readonly reason: string;
+  constructor(stage: PipelineStage, field: string | null, reason: string) {
     super(field ? `${field}: ${reason}` : reason);
     this.name = new.target.name;
+    this.stage = stage;
+    this.field = field;
+    this.reason = reason;
   }
 }
 
 /** The PMS could not be reached, refused us, or answered something that is not a page of records. */
 export class PMSConnectionError extends PMSError {
   readonly errorType = 'PMSConnectionError' as const;
-  constructor(
-    reason: string,
-    readonly status: number | null = null,
-    readonly retryable = false,
-  ) {
+  readonly status: number | null;
+  readonly retryable: boolean;
+  constructor(reason: string, status: number | null = null, retryable = false) {
     super('fetch', null, reason);
+    this.status = status;
+    this.retryable = retryable;
   }
 }
 

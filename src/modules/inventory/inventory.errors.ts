@@ -20,7 +20,8 @@ export interface BlockedNight {
 
 /** Some night of the stay cannot take the units asked for (sold out, stop-sell, not loaded). */
 export class InventoryUnavailableError extends ConflictError {
-  constructor(readonly nights: BlockedNight[]) {
+  readonly nights: BlockedNight[];
+  constructor(nights: BlockedNight[]) {
     const first = nights[0];
     super(
       first
@@ -29,6 +30,7 @@ export class InventoryUnavailableError extends ConflictError {
       'INVENTORY_UNAVAILABLE',
       { nights },
     );
+    this.nights = nights;
   }
 }
 

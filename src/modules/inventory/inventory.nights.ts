@@ -95,11 +95,10 @@ export class LockedNights {
   private readonly rows = new Map<string, LockedNightRow>();
   private readonly before = new Map<string, Counts>();
   readonly ledger: LedgerEntry[] = [];
+  readonly propertyId: string;
 
-  constructor(
-    readonly propertyId: string,
-    locked: LockedNightRow[],
-  ) {
+  constructor(propertyId: string, locked: LockedNightRow[]) {
+    this.propertyId = propertyId;
     for (const row of locked) {
       const key = nightKey(row.room_type_id, row.date);
       this.rows.set(key, { ...row });

@@ -75,14 +75,25 @@ export class RealtimeConnection {
   private authTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
 
+  readonly feed: FeedName;
+  private readonly socket: LiveSocket;
+  private readonly hub: ConnectionHub;
+  private readonly limits: ConnectionLimits;
+  private readonly logger: FastifyBaseLogger;
+
   constructor(
-    readonly feed: FeedName,
-    private readonly socket: LiveSocket,
-    private readonly hub: ConnectionHub,
-    private readonly limits: ConnectionLimits,
-    private readonly logger: FastifyBaseLogger,
+    feed: FeedName,
+    socket: LiveSocket,
+    hub: ConnectionHub,
+    limits: ConnectionLimits,
+    logger: FastifyBaseLogger,
     authorization: string | undefined,
   ) {
+    this.feed = feed;
+    this.socket = socket;
+    this.hub = hub;
+    this.limits = limits;
+    this.logger = logger;
     socket.on('message', (data, isBinary) => {
       const text = isBinary ? undefined : String(data);
       this.enqueue(() =>

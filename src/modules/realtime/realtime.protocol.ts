@@ -16,11 +16,10 @@ export type ServerMessage =
   | { type: 'pong' };
 
 export class ProtocolError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
+  readonly code: string;
+  constructor(code: string, message: string) {
     super(message);
+    this.code = code;
   }
 }
 

@@ -18,11 +18,15 @@ interface Lane<T, R> {
 export class KeyedBatcher<T, R> {
   private readonly lanes = new Map<string, Lane<T, R>>();
 
-  constructor(
-    private readonly run: (items: T[]) => Promise<R[]>,
-    private readonly maxBatch: number,
-    private readonly concurrency = 1,
-  ) {}
+  private readonly run: (items: T[]) => Promise<R[]>;
+  private readonly maxBatch: number;
+  private readonly concurrency: number;
+
+  constructor(run: (items: T[]) => Promise<R[]>, maxBatch: number, concurrency = 1) {
+    this.run = run;
+    this.maxBatch = maxBatch;
+    this.concurrency = concurrency;
+  }
 
   submit(key: string, item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {

@@ -13,10 +13,13 @@ class PacedBudget implements RequestBudget {
   private inFlight = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(
-    public intervalMs: number,
-    private readonly maxInFlight: number,
-  ) {}
+  intervalMs: number;
+  private readonly maxInFlight: number;
+
+  constructor(intervalMs: number, maxInFlight: number) {
+    this.intervalMs = intervalMs;
+    this.maxInFlight = maxInFlight;
+  }
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.inFlight < this.maxInFlight) {
