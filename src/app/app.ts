@@ -1,5 +1,4 @@
 import { createSecretKey } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -14,6 +13,7 @@ import { RateLimitedError } from './errors.ts';
 import { moduleRoutes } from './modules.ts';
 import { frameworkErrorProblem, installErrorHandler } from './plugins/error-handler.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
+import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { installValidators } from './plugins/validation.ts';
 import { Problem } from './schemas.ts';
 
@@ -94,7 +94,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { name: 'core' },
     ),
   );
-  await app.register(helmet, {
+  await app.register(securityHeadersPlugin, {
     // The API reference page loads its own inline scripts and styles.
     contentSecurityPolicy: false,
   });
