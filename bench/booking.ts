@@ -54,55 +54,68 @@ export interface PhaseResult {
   serverCpuMsPerRequest?: number;
 }
 
+type Operation = (client: number) => Promise<{ outcome: Outcome; detail?: string }>;
+
+/** Counts the outcomes and latencies of one phase's requests. */
+class Tally {
+  private readonly latencies: number[] = [];
+  private readonly failures: Record<string, number> = {};
+  private ok = 0;
+  private soldOut = 0;
+  private failed = 0;
+  private readonly started = performance.now();
+
+  /** Runs one request and records it, its latency counted from `since`. */
+  async record(operation: Operation, client: number, since: number): Promise<void> {
+    let result: { outcome: Outcome; detail?: string };
+    try {
+      result = await operation(client);
+    } catch (error) {
+      result = { outcome: 'failed', detail: error instanceof Error ? error.message : String(error) };
+    }
+    this.latencies.push(performance.now() - since);
+    if (result.outcome === 'ok') this.ok++;
+    else if (result.outcome === 'soldout') this.soldOut++;
+    else {
+      this.failed++;
+      const key = result.detail ?? 'unknown';
+      this.failures[key] = (this.failures[key] ?? 0) + 1;
+    }
+  }
+
+  result(name: string, clients: number): PhaseResult {
+    const elapsed = (performance.now() - this.started) / 1000;
+    return {
+      name,
+      clients,
+      seconds: elapsed,
+      requests: this.latencies.length,
+      ok: this.ok,
+      soldOut: this.soldOut,
+      failed: this.failed,
+      perSecond: this.ok / elapsed,
+      p50: percentile(this.latencies, 50),
+      p99: percentile(this.latencies, 99),
+      failures: this.failures,
+    };
+  }
+}
+
 /** `clients` loops, each sending one request after the other until the time is up. */
 async function phase(
   name: string,
   clients: number,
   seconds: number,
-  operation: (client: number) => Promise<{ outcome: Outcome; detail?: string }>,
+  operation: Operation,
 ): Promise<PhaseResult> {
-  const latencies: number[] = [];
-  const failures: Record<string, number> = {};
-  let ok = 0;
-  let soldOut = 0;
-  let failed = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
+  const tally = new Tally();
+  const deadline = performance.now() + seconds * 1000;
   await Promise.all(
     Array.from({ length: clients }, async (_, client) => {
-      while (performance.now() < deadline) {
-        const begin = performance.now();
-        let result: { outcome: Outcome; detail?: string };
-        try {
-          result = await operation(client);
-        } catch (error) {
-          result = { outcome: 'failed', detail: error instanceof Error ? error.message : String(error) };
-        }
-        latencies.push(performance.now() - begin);
-        if (result.outcome === 'ok') ok++;
-        else if (result.outcome === 'soldout') soldOut++;
-        else {
-          failed++;
-          const key = result.detail ?? 'unknown';
-          failures[key] = (failures[key] ?? 0) + 1;
-        }
-      }
+      while (performance.now() < deadline) await tally.record(operation, client, performance.now());
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  return {
-    name,
-    clients,
-    seconds: elapsed,
-    requests: latencies.length,
-    ok,
-    soldOut,
-    failed,
-    perSecond: ok / elapsed,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures,
-  };
+  return tally.result(name, clients);
 }
 
 /**
@@ -115,13 +128,9 @@ async function pacedPhase(
   clients: number,
   seconds: number,
   rate: number,
-  operation: (client: number) => Promise<{ outcome: Outcome; detail?: string }>,
+  operation: Operation,
 ): Promise<PhaseResult & { offeredPerSecond: number }> {
-  const latencies: number[] = [];
-  const failures: Record<string, number> = {};
-  let ok = 0;
-  let soldOut = 0;
-  let failed = 0;
+  const tally = new Tally();
   const total = Math.max(1, Math.round(rate * seconds));
   const interval = 1000 / rate;
   const started = performance.now();
@@ -131,38 +140,11 @@ async function pacedPhase(
         const due = started + n * interval;
         const wait = due - performance.now();
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        let result: { outcome: Outcome; detail?: string };
-        try {
-          result = await operation(client);
-        } catch (error) {
-          result = { outcome: 'failed', detail: error instanceof Error ? error.message : String(error) };
-        }
-        latencies.push(performance.now() - due);
-        if (result.outcome === 'ok') ok++;
-        else if (result.outcome === 'soldout') soldOut++;
-        else {
-          failed++;
-          const key = result.detail ?? 'unknown';
-          failures[key] = (failures[key] ?? 0) + 1;
-        }
+        await tally.record(operation, client, due);
       }
     }),
   );
-  const elapsed = (performance.now() - started) / 1000;
-  return {
-    name,
-    clients,
-    seconds: elapsed,
-    requests: latencies.length,
-    ok,
-    soldOut,
-    failed,
-    perSecond: ok / elapsed,
-    offeredPerSecond: rate,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    failures,
-  };
+  return { ...tally.result(name, clients), offeredPerSecond: rate };
 }
 
 interface World {
