@@ -306,39 +306,28 @@ async function rawPhases(database: BenchDatabase, world: World, seconds: number)
   const pool = new pg.Pool({ connectionString: database.url, max: BOOKING_CLIENTS });
   try {
     await Promise.all(Array.from({ length: BOOKING_CLIENTS }, () => pool.query('SELECT 1')));
-    const book = async (stay: { roomTypeId: string; checkIn: string; checkOut: string }) => {
-      try {
-        await pool.query('SELECT bench_book($1, $2, $3, $4)', [
-          world.propertyId,
-          stay.roomTypeId,
-          stay.checkIn,
-          stay.checkOut,
-        ]);
-        return { outcome: 'ok' as const };
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        return code === 'P0001'
-          ? { outcome: 'soldout' as const }
-          : { outcome: 'failed' as const, detail: code };
-      }
-    };
+    /** One booking through a raw-SQL function: ok, a true sell-out (P0001), or a failure. */
+    const bookWith =
+      (fn: 'bench_book' | 'bench_book_full') =>
+      async (stay: { roomTypeId: string; checkIn: string; checkOut: string }) => {
+        try {
+          await pool.query(`SELECT ${fn}($1, $2, $3, $4)`, [
+            world.propertyId,
+            stay.roomTypeId,
+            stay.checkIn,
+            stay.checkOut,
+          ]);
+          return { outcome: 'ok' as const };
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          return code === 'P0001'
+            ? { outcome: 'soldout' as const }
+            : { outcome: 'failed' as const, detail: code };
+        }
+      };
+    const book = bookWith('bench_book');
     const spread = await phase('raw SQL, spread', BOOKING_CLIENTS, seconds, () => book(spreadStay(world)));
-    const full = async (stay: { roomTypeId: string; checkIn: string; checkOut: string }) => {
-      try {
-        await pool.query('SELECT bench_book_full($1, $2, $3, $4)', [
-          world.propertyId,
-          stay.roomTypeId,
-          stay.checkIn,
-          stay.checkOut,
-        ]);
-        return { outcome: 'ok' as const };
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        return code === 'P0001'
-          ? { outcome: 'soldout' as const }
-          : { outcome: 'failed' as const, detail: code };
-      }
-    };
+    const full = bookWith('bench_book_full');
     const spreadFull = await phase(
       'raw SQL, spread, every row the API writes',
       BOOKING_CLIENTS,
