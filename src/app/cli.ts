@@ -41,12 +41,18 @@ function problemsOf(load: () => unknown): string[] {
  * here too, whatever the role, so a bad value is reported at boot, not when a worker first starts.
  */
 function config() {
-  const problems = [...problemsOf(() => loadConfig()), ...problemsOf(() => loadRelaySettings())];
-  if (problems.length > 0) {
+  let settings: ReturnType<typeof loadConfig> | undefined;
+  const problems = [
+    ...problemsOf(() => {
+      settings = loadConfig();
+    }),
+    ...problemsOf(() => loadRelaySettings()),
+  ];
+  if (!settings || problems.length > 0) {
     console.error(new ConfigError(problems).message);
     process.exit(2);
   }
-  return loadConfig();
+  return settings;
 }
 
 async function promptPassword(): Promise<string> {
