@@ -385,6 +385,8 @@ async function startApi(
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      // Extra Node flags for the API process when profiling it, e.g. BENCH_API_NODE_FLAGS=--trace-gc-nvp.
+      ...(process.env.BENCH_API_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       path.join(ROOT, 'bin/pms.js'),
       'start',
       '--role',
@@ -408,7 +410,8 @@ async function startApi(
         LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
         ...env,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // BENCH_API_STDOUT=inherit shows what those flags print.
+      stdio: ['ignore', process.env.BENCH_API_STDOUT === 'inherit' ? 'inherit' : 'ignore', 'inherit'],
     },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/context.ts';
-import { createDb, type Db, PREPARED } from './database.ts';
+import { createDb, createPool, type Db, PREPARED } from './database.ts';
 
 describe('statements marked PREPARED', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -45,3 +45,75 @@ describe('statements marked PREPARED', () => {
     expect((await divide(5)).rows[0]!.v).toBe(2);
   });
 });
+
+describe('pooled clients run every query in callback form', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let pool: ReturnType<typeof createPool>;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    pool = createPool({ connectionString: database.url, max: 2 });
+  });
+  afterAll(async () => {
+    await pool.end();
+    await database.drop();
+  });
+
+  it("a query without a callback resolves with pg's result", async () => {
+    const client = await pool.connect();
+    try {
+      const result = await client.query<{ v: number }>('SELECT $1::int + 1 AS v', [41]);
+      expect(result.rows).toEqual([{ v: 42 }]);
+      expect(result.rowCount).toBe(1);
+      expect(result.command).toBe('SELECT');
+      const config = await client.query<{ v: string }>({ text: 'SELECT $1::text AS v', values: ['x'] });
+      expect(config.rows).toEqual([{ v: 'x' }]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it("a failing query rejects with pg's error, whose stack leads back to the caller", async () => {
+    const client = await pool.connect();
+    try {
+      const error = await client.query('SELECT 1 / $1::int', [0]).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: '22012', message: 'division by zero' });
+      expect((error as Error).stack).toContain('database.test.ts');
+      expect((await client.query('SELECT 1 AS v')).rows).toEqual([{ v: 1 }]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it("callers that pass a callback, with or without values, keep pg's callback form", async () => {
+    const client = await pool.connect();
+    try {
+      const withValues = await new Promise((resolve, reject) =>
+        client.query('SELECT $1::int AS v', [7], (error, result) =>
+          error ? reject(error) : resolve(result.rows),
+        ),
+      );
+      expect(withValues).toEqual([{ v: 7 }]);
+      const withoutValues = await new Promise((resolve, reject) =>
+        client.query('SELECT 8 AS v', (error, result) => (error ? reject(error) : resolve(result.rows))),
+      );
+      expect(withoutValues).toEqual([{ v: 8 }]);
+      const marked = await new Promise((resolve, reject) =>
+        client.query(`${PREPARED_TEXT} SELECT $1::int * 3 AS v`, [3], (error, result) =>
+          error ? reject(error) : resolve(result.rows),
+        ),
+      );
+      expect(marked).toEqual([{ v: 9 }]);
+      const statements = await client.query('SELECT statement FROM pg_prepared_statements');
+      expect(statements.rows.map((row) => row.statement)).toEqual([expect.stringContaining('* 3 AS v')]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('pool.query works in both forms', async () => {
+    expect((await pool.query('SELECT 5 AS v')).rows).toEqual([{ v: 5 }]);
+    await expect(pool.query('SELECT nope')).rejects.toMatchObject({ code: '42703' });
+  });
+});
+
+const PREPARED_TEXT = '/* prepared */';
