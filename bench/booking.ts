@@ -13,10 +13,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { freePort } from '../src/db/embedded.ts';
@@ -24,128 +24,17 @@ import * as users from '../src/modules/auth/auth.repository.ts';
 import { hashPassword } from '../src/modules/auth/password.ts';
 import { addDays } from '../src/modules/inventory/inventory.dates.ts';
 import { createMissingNights } from '../src/modules/inventory/inventory.repository.ts';
-import { atLeast, atMost, type BenchDatabase, type Figure, freshDatabase, percentile } from './support.ts';
+import { apiCheck, CHECK_NIGHTS, checkStay, DAYS, FIRST_NIGHT } from './booking.check.ts';
+import type { PacedCheckInput } from './booking.paced-check.worker.ts';
+import { JsonClient, type PhaseResult, phase } from './load.ts';
+import { atLeast, atMost, type BenchDatabase, type Figure, freshDatabase } from './support.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BOOKING_CLIENTS = 64;
 const CHECK_CLIENTS = 32;
 const SPREAD_ROOM_TYPES = 64;
-const FIRST_NIGHT = '2031-01-01';
-const DAYS = 400;
 const STAY_NIGHTS = 3;
-const CHECK_NIGHTS = 30;
 const PASSWORD = 'bench-password-1234';
-
-type Outcome = 'ok' | 'soldout' | 'failed';
-
-export interface PhaseResult {
-  name: string;
-  clients: number;
-  seconds: number;
-  requests: number;
-  ok: number;
-  soldOut: number;
-  failed: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  failures: Record<string, number>;
-  /** CPU the API server process spent per request (ms), when measured. */
-  serverCpuMsPerRequest?: number;
-}
-
-type Operation = (client: number) => Promise<{ outcome: Outcome; detail?: string }>;
-
-/** Counts the outcomes and latencies of one phase's requests. */
-class Tally {
-  private readonly latencies: number[] = [];
-  private readonly failures: Record<string, number> = {};
-  private ok = 0;
-  private soldOut = 0;
-  private failed = 0;
-  private readonly started = performance.now();
-
-  /** Runs one request and records it, its latency counted from `since`. */
-  async record(operation: Operation, client: number, since: number): Promise<void> {
-    let result: { outcome: Outcome; detail?: string };
-    try {
-      result = await operation(client);
-    } catch (error) {
-      result = { outcome: 'failed', detail: error instanceof Error ? error.message : String(error) };
-    }
-    this.latencies.push(performance.now() - since);
-    if (result.outcome === 'ok') this.ok++;
-    else if (result.outcome === 'soldout') this.soldOut++;
-    else {
-      this.failed++;
-      const key = result.detail ?? 'unknown';
-      this.failures[key] = (this.failures[key] ?? 0) + 1;
-    }
-  }
-
-  result(name: string, clients: number): PhaseResult {
-    const elapsed = (performance.now() - this.started) / 1000;
-    return {
-      name,
-      clients,
-      seconds: elapsed,
-      requests: this.latencies.length,
-      ok: this.ok,
-      soldOut: this.soldOut,
-      failed: this.failed,
-      perSecond: this.ok / elapsed,
-      p50: percentile(this.latencies, 50),
-      p99: percentile(this.latencies, 99),
-      failures: this.failures,
-    };
-  }
-}
-
-/** `clients` loops, each sending one request after the other until the time is up. */
-async function phase(
-  name: string,
-  clients: number,
-  seconds: number,
-  operation: Operation,
-): Promise<PhaseResult> {
-  const tally = new Tally();
-  const deadline = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      while (performance.now() < deadline) await tally.record(operation, client, performance.now());
-    }),
-  );
-  return tally.result(name, clients);
-}
-
-/**
- * `clients` connections sending `rate` requests a second between them on a fixed schedule (open
- * loop). Latency counts from when a request was due, so a server that falls behind pays for the
- * queue it causes (no coordinated omission). Bounded: rate × seconds requests in all.
- */
-async function pacedPhase(
-  name: string,
-  clients: number,
-  seconds: number,
-  rate: number,
-  operation: Operation,
-): Promise<PhaseResult & { offeredPerSecond: number }> {
-  const tally = new Tally();
-  const total = Math.max(1, Math.round(rate * seconds));
-  const interval = 1000 / rate;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      for (let n = client; n < total; n += clients) {
-        const due = started + n * interval;
-        const wait = due - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        await tally.record(operation, client, due);
-      }
-    }),
-  );
-  return { ...tally.result(name, clients), offeredPerSecond: rate };
-}
 
 interface World {
   propertyId: string;
@@ -290,10 +179,6 @@ const spreadStay = (world: World) => {
     checkOut: addDays(checkIn, STAY_NIGHTS),
   };
 };
-const checkStay = (world: World) => ({
-  roomTypeId: world.spread[randomInt(world.spread.length)]!,
-  checkIn: addDays(FIRST_NIGHT, randomInt(DAYS - CHECK_NIGHTS)),
-});
 const hotStay = (roomTypeId: string) => ({
   roomTypeId,
   checkIn: addDays(FIRST_NIGHT, 1),
@@ -338,7 +223,7 @@ async function rawPhases(database: BenchDatabase, world: World, seconds: number)
       book(hotStay(world.hot.raw!)),
     );
     const check = await phase('raw SQL read, 30 nights', CHECK_CLIENTS, seconds, async () => {
-      const stay = checkStay(world);
+      const stay = checkStay(world.spread);
       const result = await pool.query(
         `SELECT date, total_units - out_of_order_units + overbooking_limit - booked_units - held_units AS available,
                 stop_sell FROM inventory_calendar WHERE room_type_id = $1 AND date >= $2 AND date < $3 ORDER BY date`,
@@ -355,8 +240,8 @@ async function rawPhases(database: BenchDatabase, world: World, seconds: number)
 interface ApiServer {
   url: string;
   token: string;
-  /** Keep-alive connections to the server (one per client, as real clients would hold). */
-  agent: http.Agent;
+  /** Kept-alive connections to the server, signed in as the bench user. */
+  client: JsonClient;
   /** CPU time (user + system) the server process has used so far, in ms. */
   cpuMs(): number;
   stop(): Promise<void>;
@@ -439,59 +324,17 @@ async function startApi(
     body: JSON.stringify({ email: world.email, password: PASSWORD }),
   });
   const token = ((await login.json()) as { access: string }).access;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: BOOKING_CLIENTS });
+  const client = new JsonClient(url, token, BOOKING_CLIENTS);
   return {
     url,
     token,
-    agent,
+    client,
     cpuMs: () => processCpuMs(child.pid),
     stop: async () => {
-      agent.destroy();
+      client.close();
       await stop();
     },
   };
-}
-
-/**
- * One JSON request over the agent's kept-alive connections. node:http costs the load generator
- * about a fifth of the CPU that fetch does per request, so the figures measure the server.
- */
-function postJson(api: ApiServer, path: string, body: unknown): Promise<{ status: number; body: any }> {
-  const payload = JSON.stringify(body);
-  const url = new URL(path, api.url);
-  return new Promise((resolve, reject) => {
-    const request = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent: api.agent,
-        headers: {
-          authorization: `Bearer ${api.token}`,
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
-        },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
-        response.on('end', () => {
-          try {
-            resolve({
-              status: response.statusCode ?? 0,
-              body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
-            });
-          } catch (error) {
-            reject(error);
-          }
-        });
-        response.on('error', reject);
-      },
-    );
-    request.on('error', reject);
-    request.end(payload);
-  });
 }
 
 async function apiBook(
@@ -499,7 +342,7 @@ async function apiBook(
   world: World,
   stay: { roomTypeId: string; checkIn: string; checkOut: string },
 ) {
-  const response = await postJson(api, '/api/reservations/create/', {
+  const response = await api.client.post('/api/reservations/create/', {
     property_id: world.propertyId,
     check_in: stay.checkIn,
     check_out: stay.checkOut,
@@ -511,16 +354,20 @@ async function apiBook(
   return { outcome: 'failed' as const, detail: `${response.status} ${response.body.code ?? ''}`.trim() };
 }
 
-async function apiCheck(api: ApiServer, world: World) {
-  const stay = checkStay(world);
-  const response = await postJson(api, '/api/inventory/check/', {
-    room_type_id: stay.roomTypeId,
-    check_in: stay.checkIn,
-    check_out: addDays(stay.checkIn, CHECK_NIGHTS),
+/** The paced check phase in a worker thread of its own (see the worker for why). */
+async function pacedCheckInWorker(input: PacedCheckInput): Promise<PhaseResult> {
+  const worker = new Worker(new URL('./booking.paced-check.worker.ts', import.meta.url), {
+    workerData: input,
   });
-  return response.status === 200 && response.body.nights?.length === CHECK_NIGHTS
-    ? { outcome: 'ok' as const }
-    : { outcome: 'failed' as const, detail: `${response.status} ${response.body.code ?? ''}`.trim() };
+  try {
+    return await new Promise<PhaseResult>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) => reject(new Error(`The paced-check worker exited with code ${code}.`)));
+    });
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /** A phase against an API server, also measuring the server's CPU per request. */
@@ -540,7 +387,7 @@ async function withApi<T>(
   const api = await startApi(database, world, env);
   try {
     await phase('warm-up', BOOKING_CLIENTS, 1, () => apiBook(api, world, spreadStay(world)));
-    await phase('warm-up', CHECK_CLIENTS, 0.5, () => apiCheck(api, world));
+    await phase('warm-up', CHECK_CLIENTS, 0.5, () => apiCheck(api.client, world.spread));
     return await work(api);
   } finally {
     await api.stop();
@@ -551,8 +398,6 @@ export interface BookingBenchReport {
   figures: Figure[];
   phases: PhaseResult[];
 }
-
-export { apiBook, apiCheck, checkStay, hotStay, pacedPhase, phase, seed, spreadStay, startApi };
 
 export async function runBookingBench(
   options: { seconds?: number; log?: (line: string) => void } = {},
@@ -596,18 +441,23 @@ export async function runBookingBench(
         ),
       ),
       check: report(
-        await apiPhase(server, 'API check, 30 nights', CHECK_CLIENTS, seconds, () => apiCheck(server, world)),
+        await apiPhase(server, 'API check, 30 nights', CHECK_CLIENTS, seconds, () =>
+          apiCheck(server.client, world.spread),
+        ),
       ),
       // The check goal's rate (0.3 × the raw read) offered on a schedule: its p99 is the latency a
       // client sees at that throughput. A closed loop's p99 is only clients ÷ throughput.
       checkPaced: report(
-        await pacedPhase(
-          'API check, 30 nights, paced at 0.3 × raw read',
-          CHECK_CLIENTS,
+        await pacedCheckInWorker({
+          url: server.url,
+          token: server.token,
+          spread: world.spread,
+          clients: CHECK_CLIENTS,
+          rate: 0.3 * raw.check.perSecond,
           seconds,
-          0.3 * raw.check.perSecond,
-          () => apiCheck(server, world),
-        ),
+          warmUpSeconds: 1,
+          name: 'API check, 30 nights, paced at 0.3 × raw read',
+        }),
       ),
     }));
     const nowait = await withApi(database, world, { LOCK_POLICY: 'nowait' }, async (server) =>
