@@ -81,3 +81,7 @@ export function atLeast(value: number, goal: number): { goal: string; met: boole
 export function atMost(value: number, goal: number): { goal: string; met: boolean } {
   return { goal: `≤ ${goal}`, met: value <= goal };
 }
+
+export function median(values: number[]): number {
+  return percentile(values, 50);
+}
