@@ -2,11 +2,12 @@
  * Booking benchmark (issue 3): bookings per second through the HTTP API at 64 concurrent clients,
  * on spread-out inventory and on one hot room type, with p50/p99 latency and the share of
  * requests that failed for any reason other than a true sell-out; the same booking as raw SQL on
- * the same PostgreSQL in one round trip (the physical limit), and the ratios. Then availability
- * checks of 30 nights at 32 clients, API against a raw read. Then the lock policies and batching
- * compared on the hot room type, which is how the default policy was chosen.
+ * the same PostgreSQL in one round trip (the physical limit), and the ratios. Availability checks
+ * of 30 nights at 32 clients, API against a raw read, then paced at the goal's rate. Each goal's raw
+ * and API phases run back to back, over interleaved rounds judged on their median. Then the lock
+ * policies and batching compared on the hot room type, which is how the default policy was chosen.
  *
- *   npx tsx bench/booking.ts            (BENCH_SECONDS=4 per phase by default)
+ *   npx tsx bench/booking.ts            (BENCH_SECONDS=4 per phase, BENCH_ROUNDS=3 by default)
  *
  * Uses DATABASE_URL's server when set, else an embedded PostgreSQL; always a fresh database.
  */
