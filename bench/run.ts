@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Figure } from './support.ts';
@@ -50,10 +50,46 @@ const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join
 console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
 for (const row of rows) console.log(line(row));
 
+// A subset run replaces only its own benches' figures; the others keep theirs and their date.
 const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
+const now = new Date().toISOString();
+const previous = readPrevious(out);
+const measuredAt: Record<string, string> = { ...previous.benches_measured_at };
+for (const name of selected) if (!failures[name]) measuredAt[name] = now;
+const kept = previous.figures.filter((f) => !selected.includes(f.bench) || failures[f.bench]);
 writeFileSync(
   out,
-  `${JSON.stringify({ measured_at: new Date().toISOString(), machine: { cpus: (await import('node:os')).cpus().length }, figures, failures }, null, 2)}\n`,
+  `${JSON.stringify(
+    {
+      measured_at: now,
+      benches_measured_at: measuredAt,
+      machine: { cpus: (await import('node:os')).cpus().length },
+      figures: [...kept, ...figures],
+      failures,
+    },
+    null,
+    2,
+  )}\n`,
 );
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 if (Object.keys(failures).length > 0) process.exitCode = 1;
+
+function readPrevious(file: string): { figures: Figure[]; benches_measured_at: Record<string, string> } {
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as {
+      figures?: Figure[];
+      benches_measured_at?: Record<string, string>;
+      measured_at?: string;
+    };
+    const figures = parsed.figures ?? [];
+    // Files written before per-bench dates: every bench in them was measured at measured_at.
+    const dates =
+      parsed.benches_measured_at ??
+      Object.fromEntries(
+        [...new Set(figures.map((f) => f.bench))].map((bench) => [bench, parsed.measured_at ?? '']),
+      );
+    return { figures, benches_measured_at: dates };
+  } catch {
+    return { figures: [], benches_measured_at: {} };
+  }
+}
