@@ -308,8 +308,10 @@ describe('request budgets', () => {
       }),
     );
     slots.sort((a, b) => a - b);
-    // Five slots 20 ms apart span at least 80 ms (timers never fire early).
-    expect(slots[4]! - slots[0]!).toBeGreaterThanOrEqual(79);
+    // Five slots 20 ms apart span 80 ms. The budget counts in Date.now() milliseconds and timers run
+    // on the event loop's millisecond clock, so measured with performance.now() the span may come
+    // out up to about 1 ms short on each end (78.8 ms seen in CI); unpaced, it would be under 1 ms.
+    expect(slots[4]! - slots[0]!).toBeGreaterThanOrEqual(78);
   });
 });
 
