@@ -9,7 +9,7 @@ export const FIRST_NIGHT = '2031-01-01';
 export const DAYS = 400;
 export const CHECK_NIGHTS = 30;
 
-const randomInt = (n: number) => Math.floor(Math.random() * n);
+export const randomInt = (n: number) => Math.floor(Math.random() * n);
 
 export const checkStay = (spread: readonly string[]) => ({
   roomTypeId: spread[randomInt(spread.length)]!,

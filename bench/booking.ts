@@ -25,7 +25,7 @@ import * as users from '../src/modules/auth/auth.repository.ts';
 import { hashPassword } from '../src/modules/auth/password.ts';
 import { addDays } from '../src/modules/inventory/inventory.dates.ts';
 import { createMissingNights } from '../src/modules/inventory/inventory.repository.ts';
-import { apiCheck, CHECK_NIGHTS, checkStay, DAYS, FIRST_NIGHT } from './booking.check.ts';
+import { apiCheck, CHECK_NIGHTS, checkStay, DAYS, FIRST_NIGHT, randomInt } from './booking.check.ts';
 import type { PacedCheckInput } from './booking.paced-check.worker.ts';
 import { JsonClient, type Outcome, type PhaseResult, phase } from './load.ts';
 import { atLeast, atMost, type BenchDatabase, type Figure, freshDatabase, median } from './support.ts';
@@ -185,7 +185,6 @@ const RAW_FULL_BOOKING_FUNCTION = `
   END $$;
 `;
 
-const randomInt = (n: number) => Math.floor(Math.random() * n);
 const spreadStay = (world: World) => {
   const checkIn = addDays(FIRST_NIGHT, randomInt(DAYS - STAY_NIGHTS));
   return {

@@ -1,19 +1,24 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/context.ts';
-import { createDb, createPool, type Db, PREPARED } from './database.ts';
+import { createDb, createPool, type Db, PREPARED, PREPARED_MARK } from './database.ts';
+
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
 
 describe('statements marked PREPARED', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let db: Db;
   beforeAll(async () => {
-    database = await createTestDatabase();
     // One connection, so every statement below runs on the same session.
     db = createDb({ connectionString: database.url, max: 1 });
   });
   afterAll(async () => {
     await db.destroy();
-    await database.drop();
   });
 
   const prepared = async () =>
@@ -47,15 +52,12 @@ describe('statements marked PREPARED', () => {
 });
 
 describe('pooled clients run every query in callback form', () => {
-  let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let pool: ReturnType<typeof createPool>;
   beforeAll(async () => {
-    database = await createTestDatabase();
     pool = createPool({ connectionString: database.url, max: 2 });
   });
   afterAll(async () => {
     await pool.end();
-    await database.drop();
   });
 
   it("a query without a callback resolves with pg's result", async () => {
@@ -98,7 +100,7 @@ describe('pooled clients run every query in callback form', () => {
       );
       expect(withoutValues).toEqual([{ v: 8 }]);
       const marked = await new Promise((resolve, reject) =>
-        client.query(`${PREPARED_TEXT} SELECT $1::int * 3 AS v`, [3], (error, result) =>
+        client.query(`${PREPARED_MARK} SELECT $1::int * 3 AS v`, [3], (error, result) =>
           error ? reject(error) : resolve(result.rows),
         ),
       );
@@ -115,5 +117,3 @@ describe('pooled clients run every query in callback form', () => {
     await expect(pool.query('SELECT nope')).rejects.toMatchObject({ code: '42703' });
   });
 });
-
-const PREPARED_TEXT = '/* prepared */';

@@ -27,8 +27,9 @@ export interface DbOptions {
  * server CPU). Only statements whose text is fixed may carry it (no IN lists of varying length):
  * each distinct text stays prepared for the life of its connection.
  */
-export const PREPARED = sql.raw('/* prepared */');
-const PREPARED_MARK = '/* prepared */';
+/** The text the `PREPARED` marker puts at the start of a statement (for raw `client.query` calls). */
+export const PREPARED_MARK = '/* prepared */';
+export const PREPARED = sql.raw(PREPARED_MARK);
 const statementNames = new Map<string, string>();
 
 function statementName(text: string): string {
