@@ -37,6 +37,17 @@ describe('parseDate', () => {
     expect(parseDate('29/02/2024', 'dd/MM/yyyy')).toEqual({ ok: true, value: '2024-02-29' });
   });
 
+  it('counts leap years as Luxon does, year 0 included (Date.UTC would read it as 1900)', () => {
+    expect(parseDate('0000-02-29')).toEqual({ ok: true, value: '0000-02-29' });
+    expect(parseDate('29.2.0000', 'd.M.yyyy')).toEqual({ ok: true, value: '0000-02-29' });
+    expect(parseDate('0004-02-29').ok).toBe(true);
+    expect(parseDate('0100-02-29').ok).toBe(false);
+    expect(parseDate('1900-02-29').ok).toBe(false);
+    for (const text of ['0000-02-29', '0004-02-29', '0100-02-29']) {
+      expect(value(parseDate(text))).toEqual(luxonDate(text));
+    }
+  });
+
   it('agrees with Luxon on every input the fast paths accept', () => {
     const digits = (n: number) =>
       fc.integer({ min: 0, max: 10 ** n - 1 }).map((v) => String(v).padStart(n, '0'));
@@ -86,6 +97,11 @@ describe('parseDateTime', () => {
     expect(parseDateTime('2026-02-30T00:00:00Z').ok).toBe(false);
     expect(parseDateTime('soon', 'epoch_seconds').ok).toBe(false);
     expect(parseDateTime(99999999999999, 'epoch_seconds').ok).toBe(false);
+  });
+
+  it('refuses instants in years 0–99 rather than reading them as 1900–1999', () => {
+    expect(parseDateTime('0050-01-01T00:00:00Z')).toEqual({ ok: false, reason: 'year 50 is out of range' });
+    expect(parseDateTime('0099-06-01T12:00:00+01:00').ok).toBe(false);
   });
 
   it('agrees with Luxon on ISO instants with an offset', () => {

@@ -15,8 +15,12 @@ function why(dt: DateTime): string {
   return dt.invalidExplanation ?? dt.invalidReason ?? 'not a valid date';
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days in a month of the proleptic Gregorian calendar, as Luxon counts them (year 0 is leap). */
 function daysIn(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -114,7 +118,10 @@ function fastIsoInstant(text: string): Parsed | undefined {
     if (oh > 23 || om > 59) return undefined;
     offset = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
   }
-  const utc = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), hour, minute, second, millis);
+  // Date.UTC reads years 0–99 as 1900–1999; those years are out of range anyway.
+  const year = Number(m[1]);
+  if (year < 100) return { ok: false, reason: `year ${year} is out of range` };
+  const utc = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), hour, minute, second, millis);
   return instant(utc - offset * 60_000);
 }
 
