@@ -3,7 +3,9 @@
  * when each request was due, so any pause of the load generator counts against the server: in the
  * bench's main thread, whose heap holds the whole run so far, the generator's own garbage
  * collection (incremental marking, weak-callback passes of 3–13 ms) lined up with most of the slow
- * requests. Here its heap is only this phase's, and it warms up before it measures.
+ * requests. Here its heap is only this phase's, and it warms up before it measures: long enough
+ * (8 s in the bench) for TurboFan to finish optimising the generator's hot code, whose background
+ * compiles otherwise take both cores for a few hundred milliseconds some seconds in.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { apiCheck } from './booking.check.ts';

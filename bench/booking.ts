@@ -51,14 +51,14 @@ interface Round {
 
 const ratio = (api: PhaseResult, raw: PhaseResult) => api.perSecond / raw.perSecond;
 
-interface World {
+export interface World {
   propertyId: string;
   spread: string[];
   hot: Record<string, string>;
   email: string;
 }
 
-async function seed(database: BenchDatabase, hotNames: string[]): Promise<World> {
+export async function seed(database: BenchDatabase, hotNames: string[]): Promise<World> {
   const { db } = database;
   const property = await db
     .insertInto('property')
@@ -95,7 +95,10 @@ async function seed(database: BenchDatabase, hotNames: string[]): Promise<World>
   await db.transaction().execute(async (tx) => {
     await users.insertUser(tx, { email, password_hash: hash, role: 'SUPER_ADMIN', full_name: 'Bench' });
   });
-  await sql`ANALYZE`.execute(db);
+  // Only the tables the seed filled. Analysed while empty, the booking tables would tell the
+  // planner they hold nothing, and every connection's cached foreign-key checks against guest and
+  // reservation would scan them whole while the bench fills them (bookings/s fell 4× over 40 s).
+  await sql`ANALYZE property, room_type, inventory_calendar, app_user`.execute(db);
   return { propertyId: property.id, spread, hot, email };
 }
 
@@ -185,7 +188,7 @@ const RAW_FULL_BOOKING_FUNCTION = `
   END $$;
 `;
 
-const spreadStay = (world: World) => {
+export const spreadStay = (world: World) => {
   const checkIn = addDays(FIRST_NIGHT, randomInt(DAYS - STAY_NIGHTS));
   return {
     roomTypeId: world.spread[randomInt(world.spread.length)]!,
@@ -269,7 +272,7 @@ function processCpuMs(pid: number | undefined): number {
 /** Starts the real server (`pms start --role api`) in its own process, as it runs in production. */
 const API_WORKERS = 1;
 
-async function startApi(
+export async function startApi(
   database: BenchDatabase,
   world: World,
   env: Record<string, string>,
@@ -346,7 +349,7 @@ async function startApi(
   };
 }
 
-async function apiBook(api: ApiServer, world: World, stay: Stay) {
+export async function apiBook(api: ApiServer, world: World, stay: Stay) {
   const response = await api.client.post('/api/reservations/create/', {
     property_id: world.propertyId,
     check_in: stay.checkIn,
@@ -422,7 +425,8 @@ export async function runBookingBench(
         (result.serverCpuMsPerRequest === undefined
           ? ''
           : `  server CPU ${result.serverCpuMsPerRequest.toFixed(2)} ms/req`) +
-        (failures ? ` (${failures})` : ''),
+        (failures ? ` (${failures})` : '') +
+        (process.env.BENCH_TRACE ? `  ended ${new Date().toISOString().slice(11, 23)}` : ''),
     );
     return result;
   };
@@ -487,8 +491,9 @@ export async function runBookingBench(
         }
         // The check goal's rate (0.3 × the raw read) offered on a schedule: its p99 is the latency
         // a client sees at that throughput. A closed loop's p99 is only clients ÷ throughput. Five
-        // phases long (20 s by default), after a 2-s warm-up: on this machine the first seconds after
-        // a closed-loop phase carry one stall of 50–120 ms, which alone is over 1 % of an 8-s run.
+        // phases long (20 s by default), after an 8-s warm-up: the worker's isolate starts cold, and
+        // 3–7 s in, TurboFan's background compiles of the load generator's own code took both cores
+        // for 100–300 ms (perf), stalls that a 2-s warm-up left inside the measured window.
         checkPaced = report(
           await pacedCheckInWorker({
             url: server.url,
@@ -497,7 +502,7 @@ export async function runBookingBench(
             clients: CHECK_CLIENTS,
             rate: 0.3 * median(rounds.map((r) => r.rawRead.perSecond)),
             seconds: 5 * seconds,
-            warmUpSeconds: 2,
+            warmUpSeconds: 8,
             name: 'API check, 30 nights, paced at 0.3 × raw read',
           }),
         );
