@@ -426,6 +426,7 @@ export async function runBookingBench(
           ? ''
           : `  server CPU ${result.serverCpuMsPerRequest.toFixed(2)} ms/req`) +
         (failures ? ` (${failures})` : '') +
+        (result.stealPercent ? `  steal ${result.stealPercent.toFixed(1)} %` : '') +
         (process.env.BENCH_TRACE ? `  ended ${new Date().toISOString().slice(11, 23)}` : ''),
     );
     return result;
@@ -660,6 +661,7 @@ export async function runBookingBench(
         atLeast(checkPaced!.perSecond, 0.3 * rawReadPerSecond * 0.98),
       ),
       figure('api_check_paced_p99_ms', checkPaced!.p99, 'ms', atMost(checkPaced!.p99, 10)),
+      figure('api_check_paced_steal_pct', checkPaced!.stealPercent ?? Number.NaN, '%'),
       figure(
         'api_server_cpu_ms_per_booking_spread',
         mid((r) => r.apiSpread.serverCpuMsPerRequest!),

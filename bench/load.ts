@@ -2,6 +2,7 @@
  * Load generation shared by the booking bench and its paced-check worker: closed-loop and paced
  * (open-loop) phases, their outcome tally, and a lean JSON client over kept-alive connections.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { percentile } from './support.ts';
 
@@ -24,6 +25,28 @@ export interface PhaseResult {
   serverCpuMsPerRequest?: number;
   /** For a paced phase: the rate offered. */
   offeredPerSecond?: number;
+  /**
+   * Share of the machine's CPU time the hypervisor gave to other guests during the phase (steal,
+   * Linux only): when it rises, every process of the bench waits, whatever the server does.
+   */
+  stealPercent?: number;
+}
+
+/** The machine's CPU time counters (the `cpu` line of /proc/stat), or undefined off Linux. */
+function cpuTimes(): number[] | undefined {
+  try {
+    return readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Steal time as a share of all CPU time between two readings of cpuTimes(). */
+function stealBetween(before: number[] | undefined, after: number[] | undefined): number | undefined {
+  if (!before || !after) return undefined;
+  const delta = after.map((value, i) => value - before[i]!);
+  const total = delta.reduce((sum, value) => sum + value, 0);
+  return total > 0 ? (100 * delta[7]!) / total : undefined;
 }
 
 /** Counts the outcomes and latencies of one phase's requests. */
@@ -34,6 +57,7 @@ class Tally {
   private soldOut = 0;
   private failed = 0;
   private readonly started = performance.now();
+  private readonly cpuAtStart = cpuTimes();
 
   /** Runs one request and records it, its latency counted from `since`. */
   async record(operation: Operation, client: number, since: number): Promise<void> {
@@ -67,6 +91,7 @@ class Tally {
       p50: percentile(this.latencies, 50),
       p99: percentile(this.latencies, 99),
       failures: this.failures,
+      stealPercent: stealBetween(this.cpuAtStart, cpuTimes()),
     };
   }
 }
