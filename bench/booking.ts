@@ -51,14 +51,14 @@ interface Round {
 
 const ratio = (api: PhaseResult, raw: PhaseResult) => api.perSecond / raw.perSecond;
 
-export interface World {
+interface World {
   propertyId: string;
   spread: string[];
   hot: Record<string, string>;
   email: string;
 }
 
-export async function seed(database: BenchDatabase, hotNames: string[]): Promise<World> {
+async function seed(database: BenchDatabase, hotNames: string[]): Promise<World> {
   const { db } = database;
   const property = await db
     .insertInto('property')
@@ -188,7 +188,7 @@ const RAW_FULL_BOOKING_FUNCTION = `
   END $$;
 `;
 
-export const spreadStay = (world: World) => {
+const spreadStay = (world: World) => {
   const checkIn = addDays(FIRST_NIGHT, randomInt(DAYS - STAY_NIGHTS));
   return {
     roomTypeId: world.spread[randomInt(world.spread.length)]!,
@@ -272,7 +272,7 @@ function processCpuMs(pid: number | undefined): number {
 /** Starts the real server (`pms start --role api`) in its own process, as it runs in production. */
 const API_WORKERS = 1;
 
-export async function startApi(
+async function startApi(
   database: BenchDatabase,
   world: World,
   env: Record<string, string>,
@@ -349,7 +349,7 @@ export async function startApi(
   };
 }
 
-export async function apiBook(api: ApiServer, world: World, stay: Stay) {
+async function apiBook(api: ApiServer, world: World, stay: Stay) {
   const response = await api.client.post('/api/reservations/create/', {
     property_id: world.propertyId,
     check_in: stay.checkIn,
