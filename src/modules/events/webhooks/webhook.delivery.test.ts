@@ -85,7 +85,17 @@ describe('webhook delivery through the relay', () => {
         WebhookVerificationError,
       );
 
-      const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, { token: admin });
+      // The relay logs a delivery once the endpoint's answer is back, which can be after it arrives.
+      const log = await waitFor(
+        async () => {
+          const page = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/`, {
+            token: admin,
+          });
+          const logged = (page.body.results ?? []) as Array<{ event_id: string }>;
+          return logged.some((d) => d.event_id === marker.id) ? page : undefined;
+        },
+        { what: 'the last delivery to be logged' },
+      );
       expect(log.status).toBe(200);
       expect(log.body.results.map((d: { event_id: string }) => d.event_id)).toEqual([marker.id, wanted.id]);
       expect(log.body.results[0]).toMatchObject({
