@@ -161,6 +161,16 @@ describe('webhook delivery through the relay', () => {
         last_error: null,
       });
 
+      // Each success is logged just after the endpoint answered: page through a settled log.
+      const settled = await waitFor(
+        async () => {
+          const rows = await failedAttempts();
+          return rows.filter((row) => row.status === 'succeeded').length === committed.length
+            ? rows
+            : undefined;
+        },
+        { what: 'every delivery to be logged' },
+      );
       const log = await call(ctx.app, 'GET', `/api/webhooks/${webhook.id}/deliveries/?limit=2`, {
         token: admin,
       });
@@ -174,7 +184,7 @@ describe('webhook delivery through the relay', () => {
         },
       );
       const all = [...log.body.results, ...next.body.results];
-      expect(all).toHaveLength((await failedAttempts()).length);
+      expect(all).toHaveLength(settled.length);
       expect(new Set(all.map((d: { id: string }) => d.id)).size).toBe(all.length);
     } finally {
       await endpoint.close();
