@@ -119,7 +119,7 @@ describe('webhook delivery through the relay', () => {
         const type = i % 2 ? 'pms.reservation.cancelled' : 'pms.reservation.created';
         committed.push(await commitEvent(ctx.db, type, hotel, { reservation_id: `r${i}` }));
       }
-      const failedAttempts = () =>
+      const loggedAttempts = () =>
         ctx.db
           .selectFrom('webhook_delivery')
           .select(['event_id', 'attempt', 'status', 'response_status'])
@@ -127,7 +127,7 @@ describe('webhook delivery through the relay', () => {
           .orderBy('created_at')
           .execute();
       const failures = await waitFor(async () => {
-        const rows = await failedAttempts();
+        const rows = await loggedAttempts();
         return rows.length >= 3 ? rows : undefined;
       });
       // Order per subscription: while the first event fails, the later ones wait behind it.
@@ -164,7 +164,7 @@ describe('webhook delivery through the relay', () => {
       // Each success is logged just after the endpoint answered: page through a settled log.
       const settled = await waitFor(
         async () => {
-          const rows = await failedAttempts();
+          const rows = await loggedAttempts();
           return rows.filter((row) => row.status === 'succeeded').length === committed.length
             ? rows
             : undefined;
