@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ReplayPage, ReplayQuery } from './events.schemas.ts';
 import { createEventsService } from './events.service.ts';
+import { registerRelayMetrics } from './relay/relay.metrics.ts';
 
 export const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const events = createEventsService(app.db);
+  registerRelayMetrics(app, app.db);
 
   app.get(
     '/api/events/',

@@ -156,3 +156,57 @@ export async function recoverExpiredLeases(
     .returning(['sink', 'lane_key', 'lease_owner'])
     .execute();
 }
+
+/** One sink's delivery backlog, for monitoring. */
+export interface SinkBacklog {
+  sink: string;
+  lanesBehind: number;
+  lanesFailing: number;
+  /** Age of the oldest event some lane of the sink has yet to deliver; 0 when all are delivered. */
+  lagSeconds: number;
+}
+
+/**
+ * How far each sink's active lanes are behind. A lane's oldest pending event is the first one in
+ * (delivered, head] of its property (or of no property), of the subscribed types for a webhook:
+ * one probe of the (property_id, position) index per lane, whatever the size of the backlog.
+ */
+export async function readSinkBacklogs(db: Db): Promise<SinkBacklog[]> {
+  const result = await sql<{
+    sink: string;
+    lanes_behind: number;
+    lanes_failing: number;
+    lag_seconds: number;
+  }>`
+    SELECT l.sink,
+      count(*) FILTER (WHERE l.delivered_position < l.head_position)::int AS lanes_behind,
+      count(*) FILTER (WHERE l.failing_since IS NOT NULL)::int AS lanes_failing,
+      coalesce(extract(epoch FROM now() - min(oldest.created_at)), 0)::float8 AS lag_seconds
+    FROM event_lane l
+    LEFT JOIN webhook_subscription ws ON l.sink = 'webhook' AND ws.id::text = l.lane_key
+    CROSS JOIN LATERAL (
+      SELECT CASE
+        WHEN l.delivered_position >= l.head_position THEN NULL
+        WHEN l.property_id IS NULL THEN (
+          SELECT o.created_at FROM outbox_event o
+          WHERE o.property_id IS NULL AND o.position > l.delivered_position AND o.position <= l.head_position
+          ORDER BY o.position LIMIT 1)
+        ELSE (
+          SELECT o.created_at FROM outbox_event o
+          WHERE o.property_id = l.property_id
+            AND o.position > l.delivered_position AND o.position <= l.head_position
+            AND (ws.id IS NULL OR o.type = ANY (ws.event_types))
+          ORDER BY o.position LIMIT 1)
+      END AS created_at
+    ) oldest
+    WHERE l.active
+    GROUP BY l.sink
+    ORDER BY l.sink
+  `.execute(db);
+  return result.rows.map((row) => ({
+    sink: row.sink,
+    lanesBehind: row.lanes_behind,
+    lanesFailing: row.lanes_failing,
+    lagSeconds: row.lag_seconds,
+  }));
+}

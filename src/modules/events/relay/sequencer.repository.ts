@@ -82,3 +82,14 @@ export async function lastPosition(db: Db): Promise<number> {
     .executeTakeFirstOrThrow();
   return Number(row.last_position);
 }
+
+/** Committed events still waiting for a position, and the age of the oldest (0 when none). */
+export async function readUnsequenced(db: Db): Promise<{ events: number; oldestAgeSeconds: number }> {
+  const result = await sql<{ events: number; oldest_age_seconds: number }>`
+    SELECT count(*)::int AS events,
+      coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_age_seconds
+    FROM outbox_event WHERE position IS NULL
+  `.execute(db);
+  const row = result.rows[0]!;
+  return { events: row.events, oldestAgeSeconds: row.oldest_age_seconds };
+}
