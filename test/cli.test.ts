@@ -151,7 +151,13 @@ describe('configuration checked at boot', () => {
   it("refuses to start with exit code 2, listing every bad setting, the relay's included", () => {
     const result = spawnSync('npm', ['run', '--silent', 'pms', '--', 'start', '--role', 'api'], {
       cwd: root,
-      env: { ...env(), PORT: 'eighty', NATS_STREAM: 'has spaces', PMS_RELAY_POLL_MS: '5' },
+      env: {
+        ...env(),
+        PORT: 'eighty',
+        NATS_STREAM: 'has spaces',
+        PMS_RELAY_POLL_MS: '5',
+        WEBHOOK_DELIVERY_LOG_DAYS: '0',
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });
@@ -160,5 +166,6 @@ describe('configuration checked at boot', () => {
     expect(result.stderr).toContain('PORT');
     expect(result.stderr).toContain('NATS_STREAM');
     expect(result.stderr).toContain('PMS_RELAY_POLL_MS');
+    expect(result.stderr).toContain('WEBHOOK_DELIVERY_LOG_DAYS');
   });
 });

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
 import { startEventRelay } from '../modules/events/events.worker.ts';
+import { startWebhookLogPurge } from '../modules/events/webhooks/webhook.worker.ts';
 import { startPmsSyncWorker } from '../modules/integrations/integrations.worker.ts';
 import { startHoldSweeper } from '../modules/inventory/inventory.worker.ts';
 import { startIdempotencyPurge } from '../modules/reservations/reservation.worker.ts';
@@ -19,6 +20,7 @@ export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
 /** Each module that has background work registers it here. */
 const starters: WorkerStarter[] = [
   startEventRelay,
+  startWebhookLogPurge,
   startHoldSweeper,
   startIdempotencyPurge,
   startPmsSyncWorker,

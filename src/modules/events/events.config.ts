@@ -11,6 +11,8 @@ export interface RelaySettings {
   natsSubjectPrefix: string;
   /** A webhook failing for this long is disabled. */
   webhookRetryWindowMs: number;
+  /** Webhook delivery attempts older than this leave the delivery log. */
+  webhookLogRetentionMs: number;
 }
 
 export function loadRelaySettings(env: Env = process.env): RelaySettings {
@@ -29,6 +31,7 @@ export function loadRelaySettings(env: Env = process.env): RelaySettings {
     natsStream,
     natsSubjectPrefix,
     webhookRetryWindowMs: integer(env, 'WEBHOOK_RETRY_HOURS', 24, 1, 720, problems) * 3_600_000,
+    webhookLogRetentionMs: integer(env, 'WEBHOOK_DELIVERY_LOG_DAYS', 30, 1, 3650, problems) * 86_400_000,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return settings;

@@ -198,6 +198,30 @@ export function listDeliveries(
     .execute();
 }
 
+export async function subscriptionIds(db: Db): Promise<string[]> {
+  return (await db.selectFrom('webhook_subscription').select('id').execute()).map((row) => row.id);
+}
+
+/**
+ * Deletes up to `limit` of a subscription's delivery attempts logged before `before`, oldest first;
+ * by subscription, so each batch is a range of its (subscription_id, created_at) index.
+ */
+export async function deleteDeliveriesBefore(
+  db: Db,
+  subscriptionId: string,
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const result = await sql`
+    DELETE FROM webhook_delivery WHERE id IN (
+      SELECT id FROM webhook_delivery
+      WHERE subscription_id = ${subscriptionId} AND created_at < ${before}
+      ORDER BY created_at
+      LIMIT ${limit})
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
+
 /** How many times this event was sent to this subscription already. */
 export async function countAttempts(db: Db, subscriptionId: string, eventId: string): Promise<number> {
   const row = await db

@@ -310,3 +310,19 @@ export async function disableFailingWebhook(
     return true;
   });
 }
+
+/**
+ * Empties the delivery log of attempts older than `before`, in batches of `batch` rows so no
+ * statement holds many locks or a long transaction. Returns how many attempts were deleted.
+ */
+export async function purgeDeliveryLog(db: Db, before: Date, batch = 5_000): Promise<number> {
+  let purged = 0;
+  for (const id of await repo.subscriptionIds(db)) {
+    for (;;) {
+      const deleted = await repo.deleteDeliveriesBefore(db, id, before, batch);
+      purged += deleted;
+      if (deleted < batch) break;
+    }
+  }
+  return purged;
+}
