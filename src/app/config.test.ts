@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       LOGIN_RATE_LIMIT_PER_MINUTE: '0',
       ACCESS_TOKEN_TTL_SECONDS: '1.5',
       REFRESH_TOKEN_TTL_SECONDS: '-1',
+      WEBHOOK_ALLOWED_NETWORKS: 'intranet',
     };
     let error: unknown;
     try {
@@ -65,6 +66,7 @@ describe('loadConfig', () => {
     // The offending value is quoted back where it is not a secret, so the fix is obvious.
     expect(message).toContain('"eighty"');
     expect(message).toContain('"loud"');
+    expect(message).toContain('"intranet"');
     expect(message).not.toContain('short');
   });
 

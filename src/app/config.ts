@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
+import { type EgressPolicy, parseEgressPolicy } from './egress.ts';
 
 export type LockPolicy = 'wait' | 'nowait';
 export type Role = 'api' | 'realtime' | 'worker' | 'all';
@@ -27,6 +28,8 @@ export interface AppConfig {
   /** Longest an authenticated user is served from memory (changes evict it at once); 0 = off. */
   authCacheTtlMs: number;
   refreshTokenTtlSeconds: number;
+  /** Where webhook deliveries may connect (WEBHOOK_ALLOWED_NETWORKS; docs/events.md). */
+  webhookAllowedNetworks: EgressPolicy;
 }
 
 export class ConfigError extends Error {
@@ -130,6 +133,9 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     problems.push(`NATS_URL: expected nats://host:port, got "${natsUrl}"`);
   }
 
+  const webhookNetworks = parseEgressPolicy(env.WEBHOOK_ALLOWED_NETWORKS || 'external,private,loopback');
+  if (webhookNetworks.problem) problems.push(`WEBHOOK_ALLOWED_NETWORKS: ${webhookNetworks.problem}`);
+
   const config: AppConfig = {
     port: intSetting(env, 'PORT', 8000, 0, 65535, problems),
     host: env.HOST || '0.0.0.0',
@@ -148,6 +154,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     accessTokenTtlSeconds: intSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400, problems),
     authCacheTtlMs: intSetting(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000, problems),
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
+    webhookAllowedNetworks: webhookNetworks.policy,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -17,6 +17,7 @@ export const startEventRelay: WorkerStarter = async ({ config, db, logger, datab
       secretsKey: resolveSecretsKey(config),
       logger,
       retryWindowMs: settings.webhookRetryWindowMs,
+      allowedNetworks: config.webhookAllowedNetworks,
       timeoutMs: Math.min(10_000, Math.floor(settings.leaseMs / 3)),
     }),
   ];

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { EgressPolicy } from '../../../app/egress.ts';
 import type { Db } from '../../../db/database.ts';
 import type { ClaimedLane } from '../relay/lane.repository.ts';
 import { findSubscriptionForDelivery, insertDelivery } from '../webhooks/webhook.repository.ts';
@@ -13,6 +14,8 @@ export interface WebhookSinkOptions {
   logger: FastifyBaseLogger;
   /** A subscription failing for this long is disabled (24 h by default). */
   retryWindowMs: number;
+  /** Where deliveries may connect; the default allows everything but link-local and special addresses. */
+  allowedNetworks?: EgressPolicy;
   timeoutMs?: number;
   /** First retry delay; doubles per attempt up to `maxRetryDelayMs`. */
   retryBaseMs?: number;
@@ -44,6 +47,7 @@ export function createWebhookSink(options: WebhookSinkOptions): EventSink {
             secret,
             event: event.envelope,
             timeoutMs,
+            allowedNetworks: options.allowedNetworks,
           });
           await insertDelivery(db, {
             subscription_id: subscription.id,

@@ -23,6 +23,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const webhooks = createWebhookService(app.db, {
     secretsKey: resolveSecretsKey(app.config),
     timeoutMs: 10_000,
+    allowedNetworks: app.config.webhookAllowedNetworks,
   });
 
   app.post(

@@ -1,3 +1,4 @@
+import { type EgressPolicy, refusedLiteralHost } from '../../../app/egress.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../app/errors.ts';
 import { decodeCursor, encodeCursor } from '../../../app/schemas.ts';
 import type { Db } from '../../../db/database.ts';
@@ -11,6 +12,7 @@ import { sendWebhook } from './webhook.sender.ts';
 export interface WebhookSettings {
   secretsKey: Buffer;
   timeoutMs: number;
+  allowedNetworks: EgressPolicy;
 }
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -56,8 +58,12 @@ function toPublicDelivery(row: repo.DeliveryRow) {
   return { ...row, created_at: row.created_at.toISOString() };
 }
 
-/** Only http(s) URLs with a host; credentials in the URL would be stored and logged in clear. */
-export function assertWebhookUrl(raw: string): void {
+/**
+ * Only http(s) URLs with a host; credentials in the URL would be stored and logged in clear. A host
+ * given as an address (or `localhost`) must be one WEBHOOK_ALLOWED_NETWORKS allows; a name is
+ * checked when it is resolved for each delivery, since what it points to can change.
+ */
+export function assertWebhookUrl(raw: string, allowedNetworks: EgressPolicy): void {
   let url: URL;
   try {
     url = new URL(raw);
@@ -66,6 +72,7 @@ export function assertWebhookUrl(raw: string): void {
       { pointer: '/body/url', message: 'is not a URL' },
     ]);
   }
+  const refused = url.hostname ? refusedLiteralHost(url.hostname, allowedNetworks) : undefined;
   const problem =
     url.protocol !== 'http:' && url.protocol !== 'https:'
       ? 'must use http or https'
@@ -73,7 +80,9 @@ export function assertWebhookUrl(raw: string): void {
         ? 'must name a host'
         : url.username || url.password
           ? 'must not contain credentials; verify requests with the signing secret instead'
-          : undefined;
+          : refused
+            ? `must not target ${refused.host}, which WEBHOOK_ALLOWED_NETWORKS (${allowedNetworks.description}) does not allow`
+            : undefined;
   if (problem)
     throw new ValidationError(`The webhook URL ${problem}.`, [{ pointer: '/body/url', message: problem }]);
 }
@@ -101,7 +110,7 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
     /** Creates a subscription; its signing secret is in this answer and never shown again. */
     async create(ctx: WriteContext, input: NewWebhook): Promise<PublicWebhook & { secret: string }> {
       assertCanManage(ctx.actor, input.property_id);
-      assertWebhookUrl(input.url);
+      assertWebhookUrl(input.url, settings.allowedNetworks);
       const secret = generateWebhookSecret();
       const id = await db.transaction().execute(async (tx) => {
         const created = await repo.insertSubscription(tx, {
@@ -153,7 +162,7 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
 
     async update(ctx: WriteContext, id: string, changes: WebhookChanges): Promise<PublicWebhook> {
       const before = await loadManaged(ctx.actor, id);
-      if (changes.url !== undefined) assertWebhookUrl(changes.url);
+      if (changes.url !== undefined) assertWebhookUrl(changes.url, settings.allowedNetworks);
       await db.transaction().execute(async (tx) => {
         const reenabled = changes.enabled === true && !before.enabled;
         const disabled = changes.enabled === false && before.enabled;
@@ -248,6 +257,7 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
         secret: decryptSecret(settings.secretsKey, subscription.secret_encrypted),
         event: event.envelope as unknown as CloudEvent,
         timeoutMs: settings.timeoutMs,
+        allowedNetworks: settings.allowedNetworks,
       });
       const previous = await repo.countAttempts(db, id, delivery.event_id);
       const logged = await db.transaction().execute(async (tx) => {
