@@ -9,10 +9,12 @@
  *
  * Uses DATABASE_URL's server when set, else an embedded PostgreSQL; always a fresh database.
  */
+
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sql } from 'kysely';
 import pg from 'pg';
+import { parseEgressPolicy } from '../src/app/egress.ts';
 import type { Db } from '../src/db/database.ts';
 import { loadShippedConfigs } from '../src/modules/integrations/config/config.service.ts';
 import { createConnectionService } from '../src/modules/integrations/connections/connection.service.ts';
@@ -189,7 +191,12 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
     await loadShippedConfigs(database.db, SHIPPED_CONFIGS_DIR);
     log(`ingest: seeding ${hotelCount} hotels (calendars loaded ahead)…`);
     const hotels = await seedHotels(database.db, hotelCount);
-    const connections = createConnectionService(database.db, secretsKey);
+    // The simulator listens on loopback.
+    const connections = createConnectionService(
+      database.db,
+      secretsKey,
+      parseEgressPolicy('loopback').policy,
+    );
     const actor = {
       id: '00000000-0000-0000-0000-000000000000',
       email: 'bench@pms',

@@ -30,6 +30,8 @@ export interface AppConfig {
   refreshTokenTtlSeconds: number;
   /** Where webhook deliveries may connect (WEBHOOK_ALLOWED_NETWORKS; docs/events.md). */
   webhookAllowedNetworks: EgressPolicy;
+  /** Where PMS pulls may connect, redirects included (PMS_ALLOWED_NETWORKS; docs/integrations.md). */
+  pmsAllowedNetworks: EgressPolicy;
 }
 
 export class ConfigError extends Error {
@@ -133,8 +135,11 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     problems.push(`NATS_URL: expected nats://host:port, got "${natsUrl}"`);
   }
 
-  const webhookNetworks = parseEgressPolicy(env.WEBHOOK_ALLOWED_NETWORKS || 'external,private,loopback');
-  if (webhookNetworks.problem) problems.push(`WEBHOOK_ALLOWED_NETWORKS: ${webhookNetworks.problem}`);
+  const networks = (name: string) => {
+    const { policy, problem } = parseEgressPolicy(env[name] || 'external,private,loopback');
+    if (problem) problems.push(`${name}: ${problem}`);
+    return policy;
+  };
 
   const config: AppConfig = {
     port: intSetting(env, 'PORT', 8000, 0, 65535, problems),
@@ -154,7 +159,8 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     accessTokenTtlSeconds: intSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400, problems),
     authCacheTtlMs: intSetting(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000, problems),
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
-    webhookAllowedNetworks: webhookNetworks.policy,
+    webhookAllowedNetworks: networks('WEBHOOK_ALLOWED_NETWORKS'),
+    pmsAllowedNetworks: networks('PMS_ALLOWED_NETWORKS'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

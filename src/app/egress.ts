@@ -1,9 +1,10 @@
 import dns from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { Agent, buildConnector } from 'undici';
 
 /**
- * Which addresses an outbound request configured by a user (a webhook URL) may reach. Named
- * classes as Gitea's webhook ALLOWED_HOST_LIST has them, plus CIDRs: `external` (public unicast),
+ * Which addresses an outbound request configured by a user (a webhook URL, a PMS base URL) may
+ * reach. Named classes as Gitea's webhook ALLOWED_HOST_LIST has them, plus CIDRs: `external` (public unicast),
  * `private` (RFC 1918, shared 100.64/10, IPv6 unique-local), `loopback`, `*` (anything). Link-local
  * (169.254/16 holds the cloud metadata endpoints), unspecified, multicast and reserved addresses
  * are reachable only through `*` or a CIDR that names them.
@@ -143,4 +144,27 @@ export function guardedLookup(policy: EgressPolicy): LookupFunction {
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });
   };
+}
+
+const dispatchers = new WeakMap<EgressPolicy, Agent>();
+
+/**
+ * An HTTP client pool (undici) that connects only where `policy` allows: an address in a URL is
+ * checked before connecting (a redirect's too), a name through guardedLookup.
+ */
+export function egressDispatcher(policy: EgressPolicy): Agent {
+  let agent = dispatchers.get(policy);
+  if (!agent) {
+    const connect = buildConnector({ lookup: guardedLookup(policy) });
+    agent = new Agent({
+      connect(options, callback) {
+        const host = options.hostname.replace(/^\[|\]$/g, '');
+        if (isIP(host) && !policy.allows(host))
+          return callback(new EgressRefusedError(host, host, policy), null);
+        connect(options, callback);
+      },
+    });
+    dispatchers.set(policy, agent);
+  }
+  return agent;
 }

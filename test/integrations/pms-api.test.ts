@@ -226,6 +226,19 @@ describe('PMS connections', () => {
       body: { ...body, base_url: 'https://user:pw@pms.example', secrets: { api_token: 'abcd' } },
     });
     expect(creds.body.errors[0].pointer).toBe('/body/base_url');
+    // The cloud metadata endpoint is never a PMS (PMS_ALLOWED_NETWORKS' default leaves it out).
+    const metadata = await call(t.app, 'PUT', url, {
+      token: superToken,
+      body: { ...body, base_url: 'http://169.254.169.254/latest', secrets: { api_token: 'abcd' } },
+    });
+    expect(metadata.status).toBe(400);
+    expect(metadata.body.errors).toEqual([
+      {
+        pointer: '/body/base_url',
+        message:
+          'must not target 169.254.169.254, which PMS_ALLOWED_NETWORKS (external,private,loopback) does not allow',
+      },
+    ]);
     const short = await call(t.app, 'PUT', url, {
       token: superToken,
       body: { ...body, secrets: { api_token: 'x' } },

@@ -150,6 +150,7 @@ export function registerIntegrationCommands(program: Command, config: () => AppC
           secretsKey: resolveSecretsKey(settings),
           applyImportedChanges,
           concurrency: options.concurrency,
+          allowedNetworks: settings.pmsAllowedNetworks,
         });
         const propertyOf = new Map<string, string>();
         console.log(`Syncing ${connections.length} hotel(s), ${options.concurrency} at a time…`);

@@ -30,10 +30,17 @@ export const SHIPPED_CONFIGS_DIR = fileURLToPath(new URL('../../../pms-configs/'
 export const integrationsPlugin = fp(
   async (app: FastifyInstance) => {
     const secretsKey = resolveSecretsKey(app.config);
-    const sync = createSyncService({ db: app.db, secretsKey, applyImportedChanges, logger: app.log });
+    const allowedNetworks = app.config.pmsAllowedNetworks;
+    const sync = createSyncService({
+      db: app.db,
+      secretsKey,
+      applyImportedChanges,
+      logger: app.log,
+      allowedNetworks,
+    });
     app.decorate('integrations', {
       configs: createConfigService(app.db),
-      connections: createConnectionService(app.db, secretsKey),
+      connections: createConnectionService(app.db, secretsKey, allowedNetworks),
       sync,
       bookings: createBookingsService(app.db),
     });

@@ -25,6 +25,7 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
     applyImportedChanges,
     logger,
     concurrency: HOTELS_IN_PARALLEL,
+    allowedNetworks: config.pmsAllowedNetworks,
   });
   const boss = new PgBoss({ connectionString: databaseUrl, max: 4, application_name: 'pms-sync' });
   boss.on('error', (error: unknown) => logger.error({ err: error }, 'pg-boss error'));

@@ -1,12 +1,6 @@
-import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { Agent, fetch, type Response } from 'undici';
-import {
-  type EgressPolicy,
-  guardedLookup,
-  parseEgressPolicy,
-  refusedLiteralHost,
-} from '../../../app/egress.ts';
+import { fetch, type Response } from 'undici';
+import { type EgressPolicy, egressDispatcher, parseEgressPolicy } from '../../../app/egress.ts';
 import type { CloudEvent } from '../outbox.ts';
 
 export interface WebhookAttempt {
@@ -21,17 +15,6 @@ const BODY_EXCERPT = 1000;
 
 /** WEBHOOK_ALLOWED_NETWORKS' default: anything but link-local and special addresses. */
 const DEFAULT_NETWORKS = parseEgressPolicy('external,private,loopback').policy;
-
-/** One connection pool per policy, whose DNS lookups refuse what the policy does not allow. */
-const dispatchers = new WeakMap<EgressPolicy, Agent>();
-function dispatcherFor(policy: EgressPolicy): Agent {
-  let agent = dispatchers.get(policy);
-  if (!agent) {
-    agent = new Agent({ connect: { lookup: guardedLookup(policy) } });
-    dispatchers.set(policy, agent);
-  }
-  return agent;
-}
 
 /** The Standard Webhooks headers for one message; `webhook-id` is the event id, the same on every retry. */
 export function signedHeaders(secret: string, eventId: string, body: string, at = new Date()) {
@@ -73,15 +56,9 @@ export async function sendWebhook(input: {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   const allowedNetworks = input.allowedNetworks ?? DEFAULT_NETWORKS;
-  // An address in the URL is connected to without a lookup, so it is checked here; a name
-  // (localhost included) is checked by the dispatcher's lookup, on the addresses it connects to.
-  const host = new URL(input.url).hostname.replace(/^\[|\]$/g, '');
-  const refused = isIP(host) ? refusedLiteralHost(host, allowedNetworks) : undefined;
-  if (refused)
-    return { ok: false, responseStatus: null, responseBody: null, error: refused.message, durationMs: 0 };
   try {
     const response = await fetch(input.url, {
-      dispatcher: dispatcherFor(allowedNetworks),
+      dispatcher: egressDispatcher(allowedNetworks),
       method: 'POST',
       headers: {
         'content-type': 'application/json',

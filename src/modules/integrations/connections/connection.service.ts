@@ -1,3 +1,4 @@
+import { type EgressPolicy, refusedLiteralHost } from '../../../app/egress.ts';
 import { type FieldProblem, NotFoundError, ValidationError } from '../../../app/errors.ts';
 import { decodeCursor, pageOf } from '../../../app/schemas.ts';
 import type { Db } from '../../../db/database.ts';
@@ -69,7 +70,7 @@ function secretsUsedBy(document: unknown): string[] {
   return [...new Set([...JSON.stringify(request ?? {}).matchAll(SECRET_PLACEHOLDER)].map((m) => m[1]!))];
 }
 
-function checkBaseUrl(value: string): FieldProblem | undefined {
+function checkBaseUrl(value: string, allowedNetworks: EgressPolicy): FieldProblem | undefined {
   let url: URL;
   try {
     url = new URL(value);
@@ -84,10 +85,16 @@ function checkBaseUrl(value: string): FieldProblem | undefined {
   }
   if (url.search || url.hash)
     return { pointer: '/body/base_url', message: 'must not have a query or a fragment' };
+  // A name is checked when it is resolved for each request, since what it points to can change.
+  const refused = refusedLiteralHost(url.hostname, allowedNetworks);
+  if (refused) {
+    const message = `must not target ${refused.host}, which PMS_ALLOWED_NETWORKS (${allowedNetworks.description}) does not allow`;
+    return { pointer: '/body/base_url', message };
+  }
   return undefined;
 }
 
-export function createConnectionService(db: Db, secretsKey: Buffer) {
+export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetworks: EgressPolicy) {
   async function get(actor: Actor, propertyId: string): Promise<ConnectionView> {
     assertCanAdminProperty(actor, propertyId);
     const row = await repo.findConnection(db, propertyId);
@@ -126,7 +133,7 @@ export function createConnectionService(db: Db, secretsKey: Buffer) {
           message: `no PMS config ${input.pms_type} ${input.version} is loaded; upload it first`,
         });
       }
-      const urlProblem = checkBaseUrl(input.base_url);
+      const urlProblem = checkBaseUrl(input.base_url, allowedNetworks);
       if (urlProblem) problems.push(urlProblem);
       const before = await repo.findConnection(db, propertyId);
       const secrets =

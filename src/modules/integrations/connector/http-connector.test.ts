@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { parseEgressPolicy } from '../../../app/egress.ts';
 import type { PmsConfigDocument } from '../config/config.types.ts';
 import { PMSConnectionError } from '../integrations.errors.ts';
 import { fetchPages, nextLink } from './http-connector.ts';
@@ -323,5 +324,44 @@ describe('retryAfterMs', () => {
     );
     expect(retryAfterMs('soon')).toBeUndefined();
     expect(retryAfterMs(null)).toBeUndefined();
+  });
+});
+
+describe('where a PMS request may connect (PMS_ALLOWED_NETWORKS)', () => {
+  const cfg = config({ request: { path: '/b' } });
+
+  it('refuses a PMS on an address the policy leaves out, at once and without retrying', async () => {
+    const server = await pms(() => ({ body: { items: [1] } }));
+    try {
+      const error = await collect(
+        plan(cfg, server.url, { allowedNetworks: parseEgressPolicy('external').policy }),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PMSConnectionError);
+      expect((error as PMSConnectionError).reason).toMatch(
+        /127\.0\.0\.1 is not an address this server may reach \(allowed: external\)\.$/,
+      );
+      expect((error as PMSConnectionError).reason).not.toMatch(/attempts/);
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not follow a redirect to the cloud metadata address', async () => {
+    const server = await pms(() => ({
+      status: 302,
+      headers: { location: 'http://169.254.169.254/latest/meta-data/' },
+      body: '',
+    }));
+    try {
+      const error = await collect(plan(cfg, server.url)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PMSConnectionError);
+      expect((error as PMSConnectionError).reason).toMatch(
+        /169\.254\.169\.254 is not an address this server may reach/,
+      );
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 });

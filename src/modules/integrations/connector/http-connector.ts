@@ -1,3 +1,4 @@
+import type { EgressPolicy } from '../../../app/egress.ts';
 import type { PmsConfigDocument } from '../config/config.types.ts';
 import { compileJsonPath } from '../config/jsonpath.ts';
 import { PMSConnectionError } from '../integrations.errors.ts';
@@ -19,6 +20,8 @@ export interface FetchPlan {
   /** Largest page read, in bytes (64 MiB by default). */
   maxResponseBytes?: number;
   onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+  /** Where requests may connect (PMS_ALLOWED_NETWORKS). */
+  allowedNetworks?: EgressPolicy;
 }
 
 export interface FetchedPage {
@@ -100,6 +103,7 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
       maxResponseBytes: plan.maxResponseBytes,
       redact,
       onRetry: plan.onRetry,
+      allowedNetworks: plan.allowedNetworks,
     });
   };
   const page = (response: HttpResponse): FetchedPage => {

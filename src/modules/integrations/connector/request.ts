@@ -1,3 +1,10 @@
+import { fetch, type Headers, type Response } from 'undici';
+import {
+  type EgressPolicy,
+  EgressRefusedError,
+  egressDispatcher,
+  parseEgressPolicy,
+} from '../../../app/egress.ts';
 import { PMSConnectionError } from '../integrations.errors.ts';
 import { type RequestBudget, sleep } from './rate-budget.ts';
 
@@ -16,6 +23,8 @@ export const DEFAULT_RETRY: RetryPolicy = {
 const MAX_RETRY_AFTER_MS = 60_000;
 /** Largest answer read from a PMS; a page over it fails the run instead of exhausting memory. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+/** PMS_ALLOWED_NETWORKS' default: anything but link-local and special addresses. */
+const DEFAULT_NETWORKS = parseEgressPolicy('external,private,loopback').policy;
 
 export interface HttpResponse {
   status: number;
@@ -37,6 +46,8 @@ export interface RequestOptions {
   maxResponseBytes?: number;
   redact: (text: string) => string;
   onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+  /** Where requests may connect, redirects included (PMS_ALLOWED_NETWORKS). */
+  allowedNetworks?: EgressPolicy;
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
@@ -103,6 +114,7 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
         method: options.method,
         headers: { accept: 'application/json', ...options.headers },
         signal,
+        dispatcher: egressDispatcher(options.allowedNetworks ?? DEFAULT_NETWORKS),
       });
       const text = await readBody(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, shownUrl);
       if (response.ok) {
@@ -134,10 +146,16 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
       if (error instanceof PMSConnectionError) throw error;
       if (options.signal?.aborted) throw options.signal.reason;
       const timedOut = (error as Error).name === 'TimeoutError';
+      const cause = (error as Error & { cause?: Error }).cause;
       const reason = timedOut
         ? `no answer within ${options.timeoutMs} ms`
-        : redact(String((error as Error & { cause?: Error }).cause?.message ?? (error as Error).message));
-      failure = new PMSConnectionError(`${shownUrl}: ${reason}`, null, true);
+        : redact(String(cause?.message ?? (error as Error).message));
+      // A refused address stays refused: no retry.
+      failure = new PMSConnectionError(
+        `${shownUrl}: ${reason}`,
+        null,
+        !(cause instanceof EgressRefusedError),
+      );
     } finally {
       release();
     }

@@ -1,3 +1,4 @@
+import type { EgressPolicy } from '../../../app/egress.ts';
 import type { Db, Tx } from '../../../db/database.ts';
 import { recordAudit } from '../../audit/audit.repository.ts';
 import { appendEvent } from '../../events/outbox.ts';
@@ -37,6 +38,8 @@ export interface ExecutorDeps {
   batchSize?: number;
   /** The request budget of a PMS (type + host); by default shared process-wide. */
   budget?: (key: string, requestsPerSecond: number | undefined) => RequestBudget;
+  /** Where PMS requests may connect (PMS_ALLOWED_NETWORKS). */
+  allowedNetworks?: EgressPolicy;
 }
 
 export interface RunProgress {
@@ -188,6 +191,7 @@ export function createRunExecutor(deps: ExecutorDeps) {
                 config.document.source.rate_limit?.requests_per_second,
               ),
               signal: abort.signal,
+              allowedNetworks: deps.allowedNetworks,
               onRetry: (info) =>
                 logger.warn(
                   { run: runId, property: connection.property_id, ...info },
