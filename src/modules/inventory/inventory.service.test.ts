@@ -148,6 +148,54 @@ describe('applyImportedChanges', () => {
     expect(await inventoryProblems(t.db, world.property.id)).toEqual([]);
   });
 
+  it("lets a room type's new capacity absorb imported excess at once, as every capacity change does", async () => {
+    const world = await bookingWorld(t, { units: 2 });
+    const stay = { roomTypeId: world.roomType.id, checkIn: '2031-03-20', checkOut: '2031-03-22', units: 3 };
+    const imported = await importedReservation(world, stay, 'CAP1');
+    await apply(world, [{ reservationId: imported, release: [], take: [stay] }]);
+    expect(await calendarNight(t, world, '2031-03-20')).toMatchObject({
+      booked_units: 2,
+      overbooked_units: 1,
+    });
+
+    const patched = await call(
+      t.app,
+      'PATCH',
+      `/api/properties/${world.property.id}/room-types/${world.roomType.id}/`,
+      {
+        token: world.admin.token,
+        body: { total_units: 3 },
+      },
+    );
+    expect(patched.status).toBe(200);
+    for (const date of ['2031-03-20', '2031-03-21']) {
+      expect(await calendarNight(t, world, date)).toMatchObject({
+        total_units: 3,
+        booked_units: 3,
+        overbooked_units: 0,
+      });
+    }
+    // Untouched nights only change capacity.
+    expect(await calendarNight(t, world, '2031-03-25')).toMatchObject({ total_units: 3, booked_units: 0 });
+    const event = await t.db
+      .selectFrom('outbox_event')
+      .select('envelope')
+      .where('property_id', '=', world.property.id)
+      .where('type', '=', 'pms.inventory.updated')
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow();
+    const data = (event.envelope as { data: { reason: string; nights: Array<Record<string, unknown>> } })
+      .data;
+    expect(data.reason).toBe('room_type.capacity_changed');
+    expect(data.nights.find((night) => night.date === '2031-03-20')).toMatchObject({
+      total_units: 3,
+      booked_units: 3,
+      overbooked_units: 0,
+      available_units: 0,
+    });
+    expect(await inventoryProblems(t.db, world.property.id)).toEqual([]);
+  });
+
   it('moves a modified import (release + take) and loads missing nights from total_units', async () => {
     const world = await bookingWorld(t, { units: 4, end: '2031-03-15' });
     const before = { roomTypeId: world.roomType.id, checkIn: '2031-03-14', checkOut: '2031-03-16', units: 2 };

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../db/database.ts';
-import type { LedgerField, Property, Room, RoomStatus, RoomType } from '../../db/schema.ts';
+import type { Property, Room, RoomStatus, RoomType } from '../../db/schema.ts';
 
 const NO_PROPERTY = '00000000-0000-0000-0000-000000000000';
 
@@ -286,34 +286,19 @@ export function lockNights(tx: Tx, roomTypeId: string, fromDate?: string): Promi
   return query.orderBy('date').forUpdate().execute();
 }
 
-export async function setNightsTotal(
+/** The room type's last loaded night from `fromDate` on, or undefined when none is. */
+export async function lastLoadedNight(
   tx: Tx,
   roomTypeId: string,
-  dates: string[],
-  totalUnits: number,
-): Promise<void> {
-  if (dates.length === 0) return;
-  await tx
-    .updateTable('inventory_calendar')
-    .set({ total_units: totalUnits, updated_at: new Date() })
+  fromDate: string,
+): Promise<string | undefined> {
+  const row = await tx
+    .selectFrom('inventory_calendar')
+    .select((eb) => eb.fn.max('date').as('last'))
     .where('room_type_id', '=', roomTypeId)
-    .where('date', 'in', dates)
-    .execute();
-}
-
-export interface LedgerEntry {
-  property_id: string;
-  room_type_id: string;
-  date: string;
-  field: LedgerField;
-  delta: number;
-  reason: string;
-  actor_id: string | null;
-}
-
-export async function appendLedger(tx: Tx, entries: LedgerEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  await tx.insertInto('inventory_ledger').values(entries).execute();
+    .where('date', '>=', fromDate)
+    .executeTakeFirst();
+  return (row?.last as string | null | undefined) ?? undefined;
 }
 
 export type RoomInsert = {

@@ -1,11 +1,12 @@
 import { DateTime } from 'luxon';
+import { addDays, nightsOf } from '../../app/dates.ts';
 import { ConflictError, NotFoundError, ResourceInUseError } from '../../app/errors.ts';
 import { pageOf } from '../../app/schemas.ts';
 import type { Db, Tx } from '../../db/database.ts';
 import type { RoomType } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
 import { type Actor, assertCanAdminProperty, assertCanSeeProperty } from '../auth/auth.context.ts';
-import { appendEvent } from '../events/outbox.ts';
+import { lockStays, writeLockedNights } from '../inventory/inventory.locking.ts';
 import { InventoryConflictError } from './property.errors.ts';
 import { keysetAfter } from './property.keyset.ts';
 import * as repo from './property.repository.ts';
@@ -49,7 +50,9 @@ type WriteContext = RequestContext & { actor: Actor };
 export const CAPACITY_REASON = 'room_type.capacity_changed';
 
 /** The fewest units a night can have without breaking the calendar's CHECK constraints. */
-function minimumTotal(night: repo.CalendarNight): number {
+function minimumTotal(
+  night: Pick<repo.CalendarNight, 'booked_units' | 'held_units' | 'out_of_order_units' | 'overbooking_limit'>,
+): number {
   return Math.max(
     night.out_of_order_units,
     night.booked_units + night.held_units + night.out_of_order_units - night.overbooking_limit,
@@ -65,6 +68,8 @@ function duplicateCode(error: unknown, code: string | undefined): unknown {
 /**
  * Moves the room type's future nights (from today, hotel-local) to the new capacity in the caller's
  * transaction, or refuses naming the first night whose bookings and holds would no longer fit.
+ * Through the inventory module's locked nights, like every capacity change: nights locked in key
+ * order, imported excess absorbed by new rooms at once, and the ledger and events written with it.
  */
 async function applyCapacity(
   tx: Tx,
@@ -74,7 +79,12 @@ async function applyCapacity(
   totalUnits: number,
 ): Promise<number> {
   const today = DateTime.now().setZone(timezone).toISODate()!;
-  const nights = await repo.lockNights(tx, roomType.id, today);
+  const last = await repo.lastLoadedNight(tx, roomType.id, today);
+  if (last === undefined) return 0;
+  const stay = { roomTypeId: roomType.id, checkIn: today, checkOut: addDays(last, 1), units: 0 };
+  const locked = await lockStays(tx, roomType.property_id, [stay], { nowait: false });
+  const dates = nightsOf(stay.checkIn, stay.checkOut);
+  const nights = dates.flatMap((date) => locked.get(roomType.id, date) ?? []);
   const breaking = nights.find((night) => minimumTotal(night) > totalUnits);
   if (breaking) {
     const lowest = Math.max(...nights.map(minimumTotal));
@@ -95,49 +105,10 @@ async function applyCapacity(
       },
     );
   }
-  const changed = nights.filter((night) => night.total_units !== totalUnits);
-  if (changed.length === 0) return 0;
-  await repo.setNightsTotal(
-    tx,
-    roomType.id,
-    changed.map((night) => night.date),
-    totalUnits,
-  );
-  await repo.appendLedger(
-    tx,
-    changed.map((night) => ({
-      property_id: roomType.property_id,
-      room_type_id: roomType.id,
-      date: night.date,
-      field: 'total_units' as const,
-      delta: totalUnits - night.total_units,
-      reason: CAPACITY_REASON,
-      actor_id: ctx.actor.id,
-    })),
-  );
-  await appendEvent(tx, 'pms.inventory.updated', roomType.property_id, {
-    property_id: roomType.property_id,
-    room_type_id: roomType.id,
-    reason: CAPACITY_REASON,
-    nights: changed.map((night) => ({
-      date: night.date,
-      total_units: totalUnits,
-      booked_units: night.booked_units,
-      held_units: night.held_units,
-      out_of_order_units: night.out_of_order_units,
-      overbooking_limit: night.overbooking_limit,
-      available_units: Math.max(
-        0,
-        totalUnits -
-          night.out_of_order_units +
-          night.overbooking_limit -
-          night.booked_units -
-          night.held_units,
-      ),
-      stop_sell: night.stop_sell,
-    })),
-  });
-  return changed.length;
+  locked.adjust(roomType.id, dates, { totalUnits }, { reason: CAPACITY_REASON, actorId: ctx.actor.id });
+  const changed = locked.changedNights().length;
+  await writeLockedNights(tx, locked, CAPACITY_REASON);
+  return changed;
 }
 
 /** Use cases of room types; every one is scoped to a property the actor may see. */
