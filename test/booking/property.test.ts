@@ -2,13 +2,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays, nightsOf } from '../../src/modules/inventory/inventory.dates.ts';
 import { releaseExpiredHolds } from '../../src/modules/inventory/inventory.holds.ts';
+import { applyImportedChanges } from '../../src/modules/inventory/inventory.service.ts';
 import { call, createTestContext, type TestContext } from '../helpers/context.ts';
 import { createProperty, createRoomType, userWithToken } from '../helpers/factories.ts';
 import { inventoryProblems } from './invariants.ts';
 
 /**
  * Random sequences of book / cancel / modify / hold / confirm / release / expire / capacity
- * change run against the real API. A small model predicts every answer (so no refusal is
+ * change / room-type capacity change / PMS import and its cancellation run against the real API
+ * (imports through the inventory module's applyImportedChanges, as the sync does). A small model predicts every answer (so no refusal is
  * spurious and no sale is wrong), and after each sequence every night must satisfy: booked =
  * the units of the reservations holding it, held = the active holds, the ledger sums to the
  * calendar, and invariant 2 holds.
@@ -45,6 +47,13 @@ const commandArb = fc.oneof(
     total: fc.integer({ min: 0, max: 4 }),
     stopSell: fc.boolean(),
   }),
+  fc.record({
+    kind: fc.constant('retotal' as const),
+    type: fc.integer({ min: 0, max: 1 }),
+    total: fc.integer({ min: 0, max: 5 }),
+  }),
+  fc.record({ kind: fc.constant('import' as const), stay: stayArb, units: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({ kind: fc.constant('unimport' as const), pick: fc.nat() }),
 );
 type Command = typeof commandArb extends fc.Arbitrary<infer C> ? C : never;
 
@@ -52,7 +61,14 @@ interface ModelNight {
   total: number;
   booked: number;
   held: number;
+  overbooked: number;
   stopSell: boolean;
+}
+
+interface ModelStay {
+  type: number;
+  checkIn: string;
+  checkOut: string;
 }
 
 class Model {
@@ -65,6 +81,9 @@ class Model {
     rooms: number;
     active: boolean;
   }> = [];
+  imports: Array<ModelStay & { id: string; units: number; active: boolean }> = [];
+  /** Each room type's own total_units (what a PATCH compares with). */
+  roomTypeTotals = [...CAPACITY];
   holds: Array<{
     id: string;
     type: number;
@@ -78,7 +97,13 @@ class Model {
   constructor() {
     for (const [type, total] of CAPACITY.entries()) {
       for (let d = 0; d < DAYS; d++)
-        this.nights.set(`${type}|${addDays(FIRST, d)}`, { total, booked: 0, held: 0, stopSell: false });
+        this.nights.set(`${type}|${addDays(FIRST, d)}`, {
+          total,
+          booked: 0,
+          held: 0,
+          overbooked: 0,
+          stopSell: false,
+        });
     }
   }
 
@@ -102,13 +127,95 @@ class Model {
           ? releasing.units
           : 0;
       if (freed >= units) return true;
-      return !night.stopSell && night.booked - freed + night.held + units <= night.total;
+      // Imported excess on a night stops direct sales there.
+      return (
+        !night.stopSell && night.overbooked === 0 && night.booked - freed + night.held + units <= night.total
+      );
     });
   }
 
-  move(type: number, checkIn: string, checkOut: string, field: 'booked' | 'held', units: number) {
-    for (const night of this.each(type, checkIn, checkOut)) night![field] += units;
+  /**
+   * One direct change (a modification releases and takes at once): every delta first, then
+   * freed capacity absorbs imported excess on the nights it touched, as the server does.
+   */
+  move(
+    ...deltas: Array<
+      [type: number, checkIn: string, checkOut: string, field: 'booked' | 'held', units: number]
+    >
+  ) {
+    const touched = deltas.flatMap(([type, checkIn, checkOut, field, units]) => {
+      const nights = this.each(type, checkIn, checkOut);
+      for (const night of nights) night![field] += units;
+      return nights;
+    });
+    this.absorb(touched);
   }
+
+  /** An import never refuses: what does not fit goes to overbooked. */
+  take(stay: ModelStay, units: number) {
+    for (const night of this.each(stay.type, stay.checkIn, stay.checkOut)) {
+      const fits = Math.min(units, Math.max(0, night!.total - night!.booked - night!.held));
+      night!.booked += fits;
+      night!.overbooked += units - fits;
+    }
+  }
+
+  /** An import's release takes overbooked units back first. */
+  release(stay: ModelStay, units: number) {
+    const nights = this.each(stay.type, stay.checkIn, stay.checkOut);
+    for (const night of nights) {
+      const fromOverbooked = Math.min(units, night!.overbooked);
+      night!.overbooked -= fromOverbooked;
+      night!.booked -= Math.min(units - fromOverbooked, night!.booked);
+    }
+    this.absorb(nights);
+  }
+
+  absorb(nights: Array<ModelNight | undefined>) {
+    for (const night of nights) {
+      const moved = Math.min(night!.overbooked, Math.max(0, night!.total - night!.booked - night!.held));
+      night!.overbooked -= moved;
+      night!.booked += moved;
+    }
+  }
+
+  nightsOfType(type: number) {
+    return [...this.nights.entries()].filter(([key]) => key.startsWith(`${type}|`)).map(([, night]) => night);
+  }
+}
+
+/** An imported reservation's rows, as the sync's upsert writes them (the invariants count them). */
+async function insertImported(propertyId: string, roomTypeId: string, stay: ModelStay, units: number) {
+  return t.db.transaction().execute(async (tx) => {
+    const reservation = await tx
+      .insertInto('reservation')
+      .values({
+        property_id: propertyId,
+        confirmation_code: `EXT-${crypto.randomUUID().slice(0, 12)}`,
+        status: 'confirmed',
+        check_in: stay.checkIn,
+        check_out: stay.checkOut,
+        source: 'pms:test',
+        external_id: crypto.randomUUID(),
+        total_amount: '0',
+        currency: 'EUR',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx
+      .insertInto('reservation_room')
+      .values(
+        Array.from({ length: units }, () => ({
+          reservation_id: reservation.id,
+          property_id: propertyId,
+          room_type_id: roomTypeId,
+          nightly_prices: '[]',
+          amount: '0',
+        })),
+      )
+      .execute();
+    return reservation.id;
+  });
 }
 
 const stayDates = (stay: { start: number; length: number }) => {
@@ -150,7 +257,7 @@ async function runSequence(commands: Command[]) {
         );
         expect(res.status, label).toBe(expected ? 201 : 409);
         if (expected) {
-          model.move(command.stay.type, checkIn, checkOut, 'booked', command.rooms);
+          model.move([command.stay.type, checkIn, checkOut, 'booked', command.rooms]);
           model.reservations.push({
             id: res.body.id,
             type: command.stay.type,
@@ -167,7 +274,8 @@ async function runSequence(commands: Command[]) {
         if (!target) break;
         const res = await post(`/api/reservations/${target.id}/cancel/`);
         expect(res.status, label).toBe(200);
-        if (target.active) model.move(target.type, target.checkIn, target.checkOut, 'booked', -target.rooms);
+        if (target.active)
+          model.move([target.type, target.checkIn, target.checkOut, 'booked', -target.rooms]);
         target.active = false;
         break;
       }
@@ -193,8 +301,10 @@ async function runSequence(commands: Command[]) {
         });
         expect(res.status, label).toBe(expected ? 200 : 409);
         if (expected) {
-          model.move(target.type, target.checkIn, target.checkOut, 'booked', -target.rooms);
-          model.move(command.stay.type, checkIn, checkOut, 'booked', target.rooms);
+          model.move(
+            [target.type, target.checkIn, target.checkOut, 'booked', -target.rooms],
+            [command.stay.type, checkIn, checkOut, 'booked', target.rooms],
+          );
           Object.assign(target, { type: command.stay.type, checkIn, checkOut });
         }
         break;
@@ -210,7 +320,7 @@ async function runSequence(commands: Command[]) {
         });
         expect(res.status, label).toBe(expected ? 201 : 409);
         if (expected) {
-          model.move(command.stay.type, checkIn, checkOut, 'held', command.units);
+          model.move([command.stay.type, checkIn, checkOut, 'held', command.units]);
           model.holds.push({
             id: res.body.id,
             type: command.stay.type,
@@ -232,8 +342,10 @@ async function runSequence(commands: Command[]) {
         );
         expect(res.status, label).toBe(hold.active ? 201 : 409);
         if (hold.active) {
-          model.move(hold.type, hold.checkIn, hold.checkOut, 'held', -hold.units);
-          model.move(hold.type, hold.checkIn, hold.checkOut, 'booked', hold.units);
+          model.move(
+            [hold.type, hold.checkIn, hold.checkOut, 'held', -hold.units],
+            [hold.type, hold.checkIn, hold.checkOut, 'booked', hold.units],
+          );
           model.reservations.push({
             id: res.body.id,
             type: hold.type,
@@ -262,7 +374,7 @@ async function runSequence(commands: Command[]) {
             .execute();
           await releaseExpiredHolds(t.db, { policy: 'wait', timeoutMs: 5000 });
         }
-        if (hold.active) model.move(hold.type, hold.checkIn, hold.checkOut, 'held', -hold.units);
+        if (hold.active) model.move([hold.type, hold.checkIn, hold.checkOut, 'held', -hold.units]);
         hold.active = false;
         break;
       }
@@ -283,7 +395,76 @@ async function runSequence(commands: Command[]) {
         if (expected) {
           for (const night of nights)
             Object.assign(night, { total: command.total, stopSell: command.stopSell });
+          model.absorb(nights);
         } else expect(res.body.code).toBe('INVENTORY_CONFLICT');
+        break;
+      }
+      case 'retotal': {
+        // Only a new total moves the calendar; the same total leaves nights adjusted since alone.
+        const moves = command.total !== model.roomTypeTotals[command.type];
+        const nights = model.nightsOfType(command.type);
+        const expected = !moves || nights.every((night) => night.booked + night.held <= command.total);
+        const res = await call(
+          t.app,
+          'PATCH',
+          `/api/properties/${property.id}/room-types/${roomTypes[command.type]!.id}/`,
+          { token, body: { total_units: command.total } },
+        );
+        expect(res.status, label).toBe(expected ? 200 : 409);
+        if (!expected) expect(res.body.code).toBe('INVENTORY_CONFLICT');
+        else if (moves) {
+          for (const night of nights) night.total = command.total;
+          model.absorb(nights);
+          model.roomTypeTotals[command.type] = command.total;
+        }
+        break;
+      }
+      case 'import':
+      case 'unimport': {
+        const imported =
+          command.kind === 'import'
+            ? {
+                ...stayDates(command.stay),
+                type: command.stay.type,
+                units: command.units,
+                id: '',
+                active: true,
+              }
+            : model.imports[command.pick % Math.max(1, model.imports.length)];
+        if (!imported || (command.kind === 'unimport' && !imported.active)) break;
+        const stay = {
+          roomTypeId: roomTypes[imported.type]!.id,
+          checkIn: imported.checkIn,
+          checkOut: imported.checkOut,
+          units: imported.units,
+        };
+        if (command.kind === 'import') {
+          imported.id = await insertImported(property.id, stay.roomTypeId, imported, imported.units);
+          model.imports.push(imported);
+        } else {
+          await t.db
+            .updateTable('reservation')
+            .set({ status: 'cancelled' })
+            .where('id', '=', imported.id)
+            .execute();
+          imported.active = false;
+        }
+        await t.db.transaction().execute((tx) =>
+          applyImportedChanges(tx, {
+            propertyId: property.id,
+            changes: [
+              {
+                reservationId: imported.id,
+                release: command.kind === 'unimport' ? [stay] : [],
+                take: command.kind === 'import' ? [stay] : [],
+              },
+            ],
+            reason: 'pms.import',
+            actorId: null,
+          }),
+        );
+        if (command.kind === 'import') model.take(imported, imported.units);
+        else model.release(imported, imported.units);
         break;
       }
     }
@@ -299,9 +480,9 @@ async function runSequence(commands: Command[]) {
     const type = roomTypes.findIndex((rt) => rt.id === night.room_type_id);
     const modelled = model.nights.get(`${type}|${night.date}`)!;
     expect(
-      [night.total_units, night.booked_units, night.held_units, night.stop_sell],
+      [night.total_units, night.booked_units, night.held_units, night.overbooked_units, night.stop_sell],
       `${type} ${night.date}`,
-    ).toEqual([modelled.total, modelled.booked, modelled.held, modelled.stopSell]);
+    ).toEqual([modelled.total, modelled.booked, modelled.held, modelled.overbooked, modelled.stopSell]);
   }
 }
 
