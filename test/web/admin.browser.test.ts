@@ -201,6 +201,49 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await context.close();
   });
 
+  it('keeps a live change that arrives while the calendar is reloading', async () => {
+    const { context, page } = await newPage(browser);
+    await signIn(page, baseUrl, admin.email, admin.password);
+    await page.getByLabel('Property').selectOption(hotel.propertyId);
+    await page.getByRole('link', { name: 'Inventory' }).click();
+    await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
+    const night = isoDay(8);
+    const cell = page.getByTestId(`inv-DBL-${night}`);
+    await page.locator(`[data-testid="inv-DBL-${night}"][data-available]`).waitFor();
+    const before = Number(await cell.getAttribute('data-available'));
+
+    // The next calendar load is answered by the server now, before the booking, and reaches the
+    // page only after the booking's live event did: the order a slow response gives.
+    let answered!: () => void;
+    const serverAnswered = new Promise<void>((resolve) => (answered = resolve));
+    let deliver!: () => void;
+    const delivered = new Promise<void>((resolve) => (deliver = resolve));
+    await page.route('**/api/inventory/calendar/**', async (route) => {
+      const response = await route.fetch();
+      answered();
+      await delivered;
+      await route.fulfill({ response });
+    });
+    await page.getByLabel('Nights shown').selectOption('21');
+    await serverAnswered;
+    await bookThroughApi(t.app, admin.token, {
+      propertyId: hotel.propertyId,
+      roomTypeId: hotel.roomTypes.DBL,
+      ratePlanId: hotel.ratePlanId,
+      checkIn: night,
+      checkOut: isoDay(9),
+      lastName: 'Reload',
+    });
+    await page.locator(`[data-testid="inv-DBL-${night}"][data-available="${before - 1}"]`).waitFor();
+
+    deliver();
+    // A night only the 21-night range shows gets its counts once the held load is applied.
+    await page.locator(`[data-testid="inv-DBL-${isoDay(17)}"][data-available]`).waitFor();
+    expect(await cell.getAttribute('data-available')).toBe(String(before - 1));
+    await page.unrouteAll();
+    await context.close();
+  });
+
   it('selects a range in the calendar and stops sales on it', async () => {
     const { context, page } = await newPage(browser);
     await signIn(page, baseUrl, admin.email, admin.password);

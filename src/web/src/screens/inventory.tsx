@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { CalendarCell, cellKey } from '../components/calendar-cell.tsx';
 import { InventoryAdjust, type Selection } from '../components/inventory-adjust.tsx';
 import { LiveBadge } from '../components/live.tsx';
@@ -11,6 +11,23 @@ import { type FeedEvent, type FeedStatus, openFeed } from '../lib/realtime.ts';
 import { currentProperty, isAdmin, session } from '../lib/session.ts';
 import { useStore } from '../lib/store.ts';
 import type { CalendarNight, RoomType } from '../lib/types.ts';
+
+/** Writes an inventory event's nights (whole counts) into `cells`; returns the keys it changed. */
+function patchCells(cells: Map<string, CalendarNight>, event: FeedEvent): Set<string> {
+  const data = event.data as {
+    room_type_id: string;
+    nights: Array<Partial<CalendarNight> & { date: string }>;
+  };
+  const touched = new Set<string>();
+  for (const night of data.nights) {
+    const key = cellKey(data.room_type_id, night.date);
+    const before = cells.get(key);
+    if (!before && night.total_units === undefined) continue;
+    cells.set(key, { ...(before as CalendarNight), ...night, room_type_id: data.room_type_id });
+    touched.add(key);
+  }
+  return touched;
+}
 
 export function InventoryScreen() {
   const state = useStore(session);
@@ -33,20 +50,32 @@ export function InventoryScreen() {
   const [selection, setSelection] = useState<Selection | null>(null);
   const [anchor, setAnchor] = useState<{ row: number; night: number } | null>(null);
 
+  // Live events that arrive while a calendar load is in flight are applied again on top of what it
+  // returns: the load may have read the nights before their change committed, and would otherwise
+  // put the old counts back over the event. Events carry whole counts in commit order, so replaying
+  // one the load already saw converges on the next event.
+  const inFlight = useRef({ loads: 0, events: [] as FeedEvent[] });
+
   async function loadCalendar() {
     if (!propertyId) return;
+    inFlight.current.loads++;
     try {
       const calendar = await get<{ results: CalendarNight[] }>('/api/inventory/calendar/', {
         property_id: propertyId,
         start,
         end: addDays(end, -1),
       });
-      setCells(new Map(calendar.results.map((night) => [cellKey(night.room_type_id, night.date), night])));
+      const loaded = new Map(
+        calendar.results.map((night) => [cellKey(night.room_type_id, night.date), night]),
+      );
+      for (const event of inFlight.current.events) patchCells(loaded, event);
+      setCells(loaded);
       setError(null);
     } catch (caught) {
       setError(describeError(caught));
     } finally {
       setLoading(false);
+      if (--inFlight.current.loads === 0) inFlight.current.events = [];
     }
   }
 
@@ -69,25 +98,16 @@ export function InventoryScreen() {
   }, [propertyId]);
 
   function applyEvent(event: FeedEvent) {
-    const data = event.data as {
-      room_type_id?: string;
-      nights?: Array<Partial<CalendarNight> & { date: string }>;
-    };
+    const data = event.data as { room_type_id?: string; nights?: unknown };
     if (!data.room_type_id || !Array.isArray(data.nights)) {
       reloadSoon();
       return;
     }
-    const roomTypeId = data.room_type_id;
+    if (inFlight.current.loads > 0) inFlight.current.events.push(event);
     const touched = new Set<string>();
     setCells((previous) => {
       const next = new Map(previous);
-      for (const night of data.nights ?? []) {
-        const key = cellKey(roomTypeId, night.date);
-        const before = next.get(key);
-        if (!before && night.total_units === undefined) continue;
-        next.set(key, { ...(before as CalendarNight), ...night, room_type_id: roomTypeId });
-        touched.add(key);
-      }
+      for (const key of patchCells(next, event)) touched.add(key);
       return next;
     });
     setFlashed(touched);
