@@ -39,6 +39,15 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await t?.close();
   });
 
+  /** A signed-in admin's page on the seeded hotel's inventory calendar. */
+  async function openInventory() {
+    const opened = await newPage(browser);
+    await signIn(opened.page, baseUrl, admin.email, admin.password);
+    await opened.page.getByLabel('Property').selectOption(hotel.propertyId);
+    await opened.page.getByRole('link', { name: 'Inventory' }).click();
+    return opened;
+  }
+
   it('signs in and shows the navigation for the role', async () => {
     const { context, page } = await newPage(browser);
     await page.goto(`${baseUrl}/admin/`);
@@ -170,10 +179,7 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
   });
 
   it('updates the open calendar live when a booking is made through the API', async () => {
-    const { context, page } = await newPage(browser);
-    await signIn(page, baseUrl, admin.email, admin.password);
-    await page.getByLabel('Property').selectOption(hotel.propertyId);
-    await page.getByRole('link', { name: 'Inventory' }).click();
+    const { context, page } = await openInventory();
     await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
 
     const night = isoDay(10);
@@ -202,10 +208,7 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
   });
 
   it('keeps a live change that arrives while the calendar is reloading', async () => {
-    const { context, page } = await newPage(browser);
-    await signIn(page, baseUrl, admin.email, admin.password);
-    await page.getByLabel('Property').selectOption(hotel.propertyId);
-    await page.getByRole('link', { name: 'Inventory' }).click();
+    const { context, page } = await openInventory();
     await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
     const night = isoDay(8);
     const cell = page.getByTestId(`inv-DBL-${night}`);
@@ -245,10 +248,7 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
   });
 
   it('selects a range in the calendar and stops sales on it', async () => {
-    const { context, page } = await newPage(browser);
-    await signIn(page, baseUrl, admin.email, admin.password);
-    await page.getByLabel('Property').selectOption(hotel.propertyId);
-    await page.getByRole('link', { name: 'Inventory' }).click();
+    const { context, page } = await openInventory();
     await page.getByTestId(`inv-STE-${isoDay(2)}`).click();
     await page.getByTestId(`inv-STE-${isoDay(4)}`).click({ modifiers: ['Shift'] });
     expect(await page.getByTestId(`inv-STE-${isoDay(3)}`).getAttribute('aria-pressed')).toBe('true');
