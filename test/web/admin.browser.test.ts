@@ -247,6 +247,41 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await context.close();
   });
 
+  it('shows the nights asked for last when an earlier load answers after them', async () => {
+    const { context, page } = await openInventory();
+    const calendar = page.getByRole('table', { name: 'Inventory calendar' });
+    const tomorrow = page.locator(`[data-testid="inv-DBL-${isoDay(1)}"][data-available]`);
+    await tomorrow.waitFor();
+    await page.locator('table[aria-label="Inventory calendar"][aria-busy="false"]').waitFor();
+
+    // The load of the later nights is answered only after the one that follows it (the live
+    // feed's own reloads of the nights on screen pass through).
+    let deliver!: () => void;
+    const delivered = new Promise<void>((resolve) => (deliver = resolve));
+    let answered!: () => void;
+    const serverAnswered = new Promise<void>((resolve) => (answered = resolve));
+    await page.route('**/api/inventory/calendar/**', async (route) => {
+      const start = new URL(route.request().url()).searchParams.get('start') ?? '';
+      if (start < isoDay(7)) return route.continue();
+      const response = await route.fetch();
+      answered();
+      await delivered;
+      await route.fulfill({ response });
+    });
+    await page.getByRole('button', { name: 'Later nights' }).click();
+    await serverAnswered;
+    await page.getByRole('button', { name: 'Earlier nights' }).click();
+    await tomorrow.waitFor();
+
+    deliver();
+    await page.locator('table[aria-label="Inventory calendar"][aria-busy="false"]').waitFor();
+    expect(await calendar.getAttribute('aria-busy')).toBe('false');
+    // The late answer was for the later nights: the nights on screen keep their counts.
+    expect(await tomorrow.count()).toBe(1);
+    await page.unrouteAll();
+    await context.close();
+  });
+
   it('selects a range in the calendar and stops sales on it', async () => {
     const { context, page } = await openInventory();
     await page.getByTestId(`inv-STE-${isoDay(2)}`).click();

@@ -53,12 +53,17 @@ export function InventoryScreen() {
   // Live events that arrive while a calendar load is in flight are applied again on top of what it
   // returns: the load may have read the nights before their change committed, and would otherwise
   // put the old counts back over the event. Events carry whole counts in commit order, so replaying
-  // one the load already saw converges on the next event.
-  const inFlight = useRef({ loads: 0, events: [] as FeedEvent[] });
+  // one the load already saw converges on the next event. Of loads that overlap (paging quickly),
+  // only the latest one started is shown: an older answer may be for another range of nights.
+  const inFlight = useRef({ loads: 0, latest: 0, events: [] as FeedEvent[] });
+  // Loads in flight, for `aria-busy` on the calendar.
+  const [busy, setBusy] = useState(0);
 
   async function loadCalendar() {
     if (!propertyId) return;
     inFlight.current.loads++;
+    setBusy((n) => n + 1);
+    const generation = ++inFlight.current.latest;
     try {
       const calendar = await get<{ results: CalendarNight[] }>('/api/inventory/calendar/', {
         property_id: propertyId,
@@ -68,13 +73,15 @@ export function InventoryScreen() {
       const loaded = new Map(
         calendar.results.map((night) => [cellKey(night.room_type_id, night.date), night]),
       );
+      if (generation !== inFlight.current.latest) return;
       for (const event of inFlight.current.events) patchCells(loaded, event);
       setCells(loaded);
       setError(null);
     } catch (caught) {
-      setError(describeError(caught));
+      if (generation === inFlight.current.latest) setError(describeError(caught));
     } finally {
       setLoading(false);
+      setBusy((n) => n - 1);
       if (--inFlight.current.loads === 0) inFlight.current.events = [];
     }
   }
@@ -173,7 +180,12 @@ export function InventoryScreen() {
         <p class="empty">This property has no room types yet.</p>
       ) : (
         <div class="grid-wrap">
-          <table class="grid" aria-label="Inventory calendar" aria-describedby="inv-help">
+          <table
+            class="grid"
+            aria-label="Inventory calendar"
+            aria-describedby="inv-help"
+            aria-busy={busy > 0 ? 'true' : 'false'}
+          >
             <thead>
               <tr>
                 <th scope="col">Room type</th>
