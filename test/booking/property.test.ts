@@ -6,6 +6,7 @@ import { applyImportedChanges } from '../../src/modules/inventory/inventory.serv
 import { call, createTestContext, type TestContext } from '../helpers/context.ts';
 import { createProperty, createRoomType, userWithToken } from '../helpers/factories.ts';
 import { inventoryProblems } from './invariants.ts';
+import { insertImportedReservation } from './world.ts';
 
 /**
  * Random sequences of book / cancel / modify / hold / confirm / release / expire / capacity
@@ -182,40 +183,6 @@ class Model {
   nightsOfType(type: number) {
     return [...this.nights.entries()].filter(([key]) => key.startsWith(`${type}|`)).map(([, night]) => night);
   }
-}
-
-/** An imported reservation's rows, as the sync's upsert writes them (the invariants count them). */
-async function insertImported(propertyId: string, roomTypeId: string, stay: ModelStay, units: number) {
-  return t.db.transaction().execute(async (tx) => {
-    const reservation = await tx
-      .insertInto('reservation')
-      .values({
-        property_id: propertyId,
-        confirmation_code: `EXT-${crypto.randomUUID().slice(0, 12)}`,
-        status: 'confirmed',
-        check_in: stay.checkIn,
-        check_out: stay.checkOut,
-        source: 'pms:test',
-        external_id: crypto.randomUUID(),
-        total_amount: '0',
-        currency: 'EUR',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await tx
-      .insertInto('reservation_room')
-      .values(
-        Array.from({ length: units }, () => ({
-          reservation_id: reservation.id,
-          property_id: propertyId,
-          room_type_id: roomTypeId,
-          nightly_prices: '[]',
-          amount: '0',
-        })),
-      )
-      .execute();
-    return reservation.id;
-  });
 }
 
 const stayDates = (stay: { start: number; length: number }) => {
@@ -439,7 +406,7 @@ async function runSequence(commands: Command[]) {
           units: imported.units,
         };
         if (command.kind === 'import') {
-          imported.id = await insertImported(property.id, stay.roomTypeId, imported, imported.units);
+          imported.id = await insertImportedReservation(t.db, property.id, stay, crypto.randomUUID());
           model.imports.push(imported);
         } else {
           await t.db

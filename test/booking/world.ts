@@ -1,3 +1,5 @@
+import type { Db } from '../../src/db/database.ts';
+import type { StayUnits } from '../../src/modules/inventory/inventory.contract.ts';
 import type { TestContext } from '../helpers/context.ts';
 import { call } from '../helpers/context.ts';
 import { createProperty, createRoomType, unique, userWithToken } from '../helpers/factories.ts';
@@ -85,4 +87,46 @@ export async function calendarNight(
   );
   if (res.status !== 200) throw new Error(`calendar failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.results[0];
+}
+
+/**
+ * An imported reservation's rows (one reservation_room per unit), as the PMS sync's upsert writes
+ * them, so the invariants can count its units; its nights are moved by applyImportedChanges.
+ */
+export function insertImportedReservation(
+  db: Db,
+  propertyId: string,
+  stay: StayUnits,
+  externalId: string,
+): Promise<string> {
+  return db.transaction().execute(async (tx) => {
+    const reservation = await tx
+      .insertInto('reservation')
+      .values({
+        property_id: propertyId,
+        confirmation_code: `EXT-${externalId}`,
+        status: 'confirmed',
+        check_in: stay.checkIn,
+        check_out: stay.checkOut,
+        source: 'pms:test',
+        external_id: externalId,
+        total_amount: '0',
+        currency: 'EUR',
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx
+      .insertInto('reservation_room')
+      .values(
+        Array.from({ length: stay.units }, () => ({
+          reservation_id: reservation.id,
+          property_id: propertyId,
+          room_type_id: stay.roomTypeId,
+          nightly_prices: '[]',
+          amount: '0',
+        })),
+      )
+      .execute();
+    return reservation.id;
+  });
 }

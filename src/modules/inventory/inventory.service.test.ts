@@ -4,6 +4,7 @@ import {
   type BookingWorld,
   bookingWorld,
   calendarNight,
+  insertImportedReservation,
   reservationBody,
 } from '../../../test/booking/world.ts';
 import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
@@ -20,43 +21,8 @@ afterAll(() => t.close());
 
 const lock = { policy: 'wait' as const, timeoutMs: 5000 };
 
-/** An imported reservation row (as the integration module would upsert it), so the invariants can be checked. */
-async function importedReservation(
-  world: BookingWorld,
-  stay: StayUnits,
-  externalId: string,
-): Promise<string> {
-  return t.db.transaction().execute(async (tx) => {
-    const reservation = await tx
-      .insertInto('reservation')
-      .values({
-        property_id: world.property.id,
-        confirmation_code: `EXT-${externalId}`,
-        status: 'confirmed',
-        check_in: stay.checkIn,
-        check_out: stay.checkOut,
-        source: 'pms:test',
-        external_id: externalId,
-        total_amount: '0',
-        currency: 'EUR',
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    await tx
-      .insertInto('reservation_room')
-      .values(
-        Array.from({ length: stay.units }, () => ({
-          reservation_id: reservation.id,
-          property_id: world.property.id,
-          room_type_id: stay.roomTypeId,
-          nightly_prices: '[]',
-          amount: '0',
-        })),
-      )
-      .execute();
-    return reservation.id;
-  });
-}
+const importedReservation = (world: BookingWorld, stay: StayUnits, externalId: string) =>
+  insertImportedReservation(t.db, world.property.id, stay, externalId);
 
 function apply(world: BookingWorld, changes: ImportedChange[]) {
   return t.db.transaction().execute((tx) =>
