@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
-import { type EgressPolicy, parseEgressPolicy } from './egress.ts';
+import { DEFAULT_EGRESS, type EgressPolicy, parseEgressPolicy } from './egress.ts';
 
 export type LockPolicy = 'wait' | 'nowait';
 export type Role = 'api' | 'realtime' | 'worker' | 'all';
@@ -136,7 +136,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
   }
 
   const networks = (name: string) => {
-    const { policy, problem } = parseEgressPolicy(env[name] || 'external,private,loopback');
+    const { policy, problem } = parseEgressPolicy(env[name] || DEFAULT_EGRESS);
     if (problem) problems.push(`${name}: ${problem}`);
     return policy;
   };

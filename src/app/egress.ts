@@ -102,6 +102,10 @@ export function parseEgressPolicy(raw: string): { policy: EgressPolicy; problem?
   return { policy, problem };
 }
 
+/** The default of WEBHOOK_ALLOWED_NETWORKS and PMS_ALLOWED_NETWORKS: anything but link-local and special addresses. */
+export const DEFAULT_EGRESS = 'external,private,loopback';
+export const DEFAULT_EGRESS_POLICY = parseEgressPolicy(DEFAULT_EGRESS).policy;
+
 export class EgressRefusedError extends Error {
   readonly host: string;
   readonly address: string;

@@ -1,6 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { fetch, type Response } from 'undici';
-import { type EgressPolicy, egressDispatcher, parseEgressPolicy } from '../../../app/egress.ts';
+import { DEFAULT_EGRESS_POLICY, type EgressPolicy, egressDispatcher } from '../../../app/egress.ts';
 import type { CloudEvent } from '../outbox.ts';
 
 export interface WebhookAttempt {
@@ -12,9 +12,6 @@ export interface WebhookAttempt {
 }
 
 const BODY_EXCERPT = 1000;
-
-/** WEBHOOK_ALLOWED_NETWORKS' default: anything but link-local and special addresses. */
-const DEFAULT_NETWORKS = parseEgressPolicy('external,private,loopback').policy;
 
 /** The Standard Webhooks headers for one message; `webhook-id` is the event id, the same on every retry. */
 export function signedHeaders(secret: string, eventId: string, body: string, at = new Date()) {
@@ -55,7 +52,7 @@ export async function sendWebhook(input: {
   const body = JSON.stringify(input.event);
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const allowedNetworks = input.allowedNetworks ?? DEFAULT_NETWORKS;
+  const allowedNetworks = input.allowedNetworks ?? DEFAULT_EGRESS_POLICY;
   try {
     const response = await fetch(input.url, {
       dispatcher: egressDispatcher(allowedNetworks),

@@ -1,9 +1,9 @@
 import { fetch, type Headers, type Response } from 'undici';
 import {
+  DEFAULT_EGRESS_POLICY,
   type EgressPolicy,
   EgressRefusedError,
   egressDispatcher,
-  parseEgressPolicy,
 } from '../../../app/egress.ts';
 import { PMSConnectionError } from '../integrations.errors.ts';
 import { type RequestBudget, sleep } from './rate-budget.ts';
@@ -23,8 +23,6 @@ export const DEFAULT_RETRY: RetryPolicy = {
 const MAX_RETRY_AFTER_MS = 60_000;
 /** Largest answer read from a PMS; a page over it fails the run instead of exhausting memory. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-/** PMS_ALLOWED_NETWORKS' default: anything but link-local and special addresses. */
-const DEFAULT_NETWORKS = parseEgressPolicy('external,private,loopback').policy;
 
 export interface HttpResponse {
   status: number;
@@ -114,7 +112,7 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
         method: options.method,
         headers: { accept: 'application/json', ...options.headers },
         signal,
-        dispatcher: egressDispatcher(options.allowedNetworks ?? DEFAULT_NETWORKS),
+        dispatcher: egressDispatcher(options.allowedNetworks ?? DEFAULT_EGRESS_POLICY),
       });
       const text = await readBody(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, shownUrl);
       if (response.ok) {
