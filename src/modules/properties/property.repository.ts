@@ -265,11 +265,11 @@ export interface CalendarNight {
 }
 
 /**
- * Locks a room type's calendar (from a night on, or all of it) in date order: the same
- * (room_type_id, date) order every inventory write uses, so this and a booking can never deadlock.
+ * Locks a room type's whole calendar in date order: the same (room_type_id, date) order every
+ * inventory write uses, so this and a booking can never deadlock.
  */
-export function lockNights(tx: Tx, roomTypeId: string, fromDate?: string): Promise<CalendarNight[]> {
-  let query = tx
+export function lockNights(tx: Tx, roomTypeId: string): Promise<CalendarNight[]> {
+  return tx
     .selectFrom('inventory_calendar')
     .select([
       'date',
@@ -281,9 +281,10 @@ export function lockNights(tx: Tx, roomTypeId: string, fromDate?: string): Promi
       'overbooked_units',
       'stop_sell',
     ])
-    .where('room_type_id', '=', roomTypeId);
-  if (fromDate !== undefined) query = query.where('date', '>=', fromDate);
-  return query.orderBy('date').forUpdate().execute();
+    .where('room_type_id', '=', roomTypeId)
+    .orderBy('date')
+    .forUpdate()
+    .execute();
 }
 
 /** The room type's last loaded night from `fromDate` on, or undefined when none is. */
