@@ -36,7 +36,8 @@ export interface PacedCheckOutput {
 
 const input = workerData as PacedCheckInput;
 const client = new JsonClient(input.url, input.token, input.clients);
-const pool = new pg.Pool({ connectionString: input.databaseUrl, max: input.clients });
+// Connections stay open, as in the API's pool: closing idle ones made the next burst wait for new ones.
+const pool = new pg.Pool({ connectionString: input.databaseUrl, max: input.clients, idleTimeoutMillis: 0 });
 try {
   const sides = [
     { name: input.names.raw, operation: () => rawRead(pool, input.spread), tally: new Tally() },

@@ -217,7 +217,9 @@ type Stay = { roomTypeId: string; checkIn: string; checkOut: string };
 async function openRawSql(database: BenchDatabase, world: World): Promise<RawSql> {
   await sql.raw(RAW_BOOKING_FUNCTION).execute(database.db);
   await sql.raw(RAW_FULL_BOOKING_FUNCTION).execute(database.db);
-  const pool = new pg.Pool({ connectionString: database.url, max: BOOKING_CLIENTS });
+  // Connections stay open, as in the API's own pool (src/db/database.ts): reopening one costs a
+  // server process and an authentication, which the raw side must not pay when the API does not.
+  const pool = new pg.Pool({ connectionString: database.url, max: BOOKING_CLIENTS, idleTimeoutMillis: 0 });
   await Promise.all(Array.from({ length: BOOKING_CLIENTS }, () => pool.query('SELECT 1')));
   return {
     /** ok, a true sell-out (P0001), or a failure. */

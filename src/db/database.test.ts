@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/context.ts';
 import { createDb, createPool, type Db, PREPARED, PREPARED_MARK } from './database.ts';
 
@@ -115,5 +115,36 @@ describe('pooled clients run every query in callback form', () => {
   it('pool.query works in both forms', async () => {
     expect((await pool.query('SELECT 5 AS v')).rows).toEqual([{ v: 5 }]);
     await expect(pool.query('SELECT nope')).rejects.toMatchObject({ code: '42703' });
+  });
+});
+
+describe('the pool keeps the connections it opened', () => {
+  it('idle connections are not closed, however long they wait', async () => {
+    const pool = createPool({ connectionString: database.url, max: 3, applicationName: 'pms-pool-keep' });
+    try {
+      const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+      const pids = await Promise.all(
+        clients.map(async (client) => (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
+      );
+      // The idle timer, if any, starts when a client is released: fake time from there on.
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+      try {
+        for (const client of clients) client.release();
+        vi.advanceTimersByTime(60 * 60 * 1000);
+      } finally {
+        vi.useRealTimers();
+      }
+      expect(pool.totalCount).toBe(3);
+      expect(pool.idleCount).toBe(3);
+      // The same server sessions answer afterwards: nothing was reopened.
+      const again = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+      const pidsAgain = await Promise.all(
+        again.map(async (client) => (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid),
+      );
+      for (const client of again) client.release();
+      expect(new Set(pidsAgain)).toEqual(new Set(pids));
+    } finally {
+      await pool.end();
+    }
   });
 });
