@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       allowedHosts: [],
       lockPolicy: 'wait',
+      eventRetentionDays: 90,
     });
   });
 
@@ -46,6 +47,7 @@ describe('loadConfig', () => {
       ACCESS_TOKEN_TTL_SECONDS: '1.5',
       REFRESH_TOKEN_TTL_SECONDS: '-1',
       WEBHOOK_ALLOWED_NETWORKS: 'intranet',
+      EVENT_RETENTION_DAYS: '-1',
     };
     let error: unknown;
     try {
@@ -94,8 +96,10 @@ describe('loadConfig', () => {
       ALLOWED_HOSTS: 'a.example, b.example',
       LOCK_POLICY: 'nowait',
       NATS_URL: 'nats://127.0.0.1:4222',
+      EVENT_RETENTION_DAYS: '0',
     });
     expect(config).toMatchObject({
+      eventRetentionDays: 0,
       port: 9000,
       kafkaBrokers: ['k1:9092', 'k2:9093'],
       allowedHosts: ['a.example', 'b.example'],

@@ -32,6 +32,8 @@ export interface AppConfig {
   webhookAllowedNetworks: EgressPolicy;
   /** Where PMS pulls may connect, redirects included (PMS_ALLOWED_NETWORKS; docs/integrations.md). */
   pmsAllowedNetworks: EgressPolicy;
+  /** Days an event stays in the outbox (the replay history) once every sink has it; 0 = forever. */
+  eventRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -161,6 +163,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
     webhookAllowedNetworks: networks('WEBHOOK_ALLOWED_NETWORKS'),
     pmsAllowedNetworks: networks('PMS_ALLOWED_NETWORKS'),
+    eventRetentionDays: intSetting(env, 'EVENT_RETENTION_DAYS', 90, 0, 36500, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

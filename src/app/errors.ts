@@ -56,6 +56,13 @@ export class ResourceInUseError extends ConflictError {
   }
 }
 
+/** What the client asks for existed once and was removed for good (e.g. past a retention window). */
+export class GoneError extends DomainError {
+  constructor(message: string, code = 'GONE') {
+    super(code, 410, message);
+  }
+}
+
 export class ServiceUnavailableError extends DomainError {
   constructor(message = 'The service is temporarily unavailable; retry shortly.') {
     super('SERVICE_UNAVAILABLE', 503, message);

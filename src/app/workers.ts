@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
+import { startOutboxRetention } from '../modules/events/events.retention.ts';
 import { startEventRelay } from '../modules/events/events.worker.ts';
 import { startWebhookLogPurge } from '../modules/events/webhooks/webhook.worker.ts';
 import { startPmsSyncWorker } from '../modules/integrations/integrations.worker.ts';
@@ -21,6 +22,7 @@ export type WorkerStarter = (deps: WorkerDeps) => Promise<() => Promise<void>>;
 const starters: WorkerStarter[] = [
   startEventRelay,
   startWebhookLogPurge,
+  startOutboxRetention,
   startHoldSweeper,
   startIdempotencyPurge,
   startPmsSyncWorker,

@@ -8,6 +8,7 @@ import {
   propertyScope,
 } from '../auth/auth.context.ts';
 import * as repo from './events.repository.ts';
+import { eventExpired, isBeforeRetention } from './events.retention.ts';
 import { type CloudEvent, EVENT_TYPES } from './outbox.ts';
 import { sequencePending } from './relay/sequencer.repository.ts';
 
@@ -49,10 +50,11 @@ function parseTypes(raw: string | undefined): string[] | undefined {
   return types;
 }
 
-export function createEventsService(db: Db) {
+export function createEventsService(db: Db, options: { retentionDays: number }) {
   /** The position of the event a consumer saw last; it may have committed but not been sequenced yet. */
   async function positionOf(actor: Actor, id: string): Promise<number> {
     let event = await repo.findEvent(db, id);
+    if (!event && isBeforeRetention(id, options.retentionDays)) throw eventExpired(id, options.retentionDays);
     const visible =
       event !== undefined &&
       (event.property_id === null ? isSuperAdmin(actor) : canSeeProperty(actor, event.property_id));

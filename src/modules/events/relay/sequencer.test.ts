@@ -36,7 +36,7 @@ describe('sequencer: positions follow visibility, so a cursor never skips a late
 
   it('gives an event whose transaction commits late a later position than one that committed first', async () => {
     const hotel = await createProperty(ctx.db);
-    const events = createEventsService(ctx.db);
+    const events = createEventsService(ctx.db, { retentionDays: 0 });
     let early = '';
     let late = '';
     let firstPage: string[] = [];
@@ -70,7 +70,7 @@ describe('sequencer: positions follow visibility, so a cursor never skips a late
       createProperty(ctx.db),
       createProperty(ctx.db),
     ]);
-    const events = createEventsService(ctx.db);
+    const events = createEventsService(ctx.db, { retentionDays: 0 });
     const committed = new Set<string>();
     const rolledBack = new Set<string>();
     let writing = true;

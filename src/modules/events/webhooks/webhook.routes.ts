@@ -24,6 +24,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     secretsKey: resolveSecretsKey(app.config),
     timeoutMs: 10_000,
     allowedNetworks: app.config.webhookAllowedNetworks,
+    eventRetentionDays: app.config.eventRetentionDays,
   });
 
   app.post(

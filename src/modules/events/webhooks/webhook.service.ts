@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor } from '../../../app/schemas.ts';
 import type { Db } from '../../../db/database.ts';
 import { type RequestContext, recordAudit, systemContext } from '../../audit/audit.repository.ts';
 import { type Actor, assertCanSeeProperty, propertyScope } from '../../auth/auth.context.ts';
+import { eventExpired } from '../events.retention.ts';
 import { appendEvent, type CloudEvent } from '../outbox.ts';
 import * as repo from './webhook.repository.ts';
 import { decryptSecret, encryptSecret, generateWebhookSecret } from './webhook.secret.ts';
@@ -13,6 +14,8 @@ export interface WebhookSettings {
   secretsKey: Buffer;
   timeoutMs: number;
   allowedNetworks: EgressPolicy;
+  /** EVENT_RETENTION_DAYS: a logged delivery's event may have left the outbox since. */
+  eventRetentionDays: number;
 }
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -251,7 +254,8 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
       if (!delivery) throw new NotFoundError('Delivery', deliveryId);
       const subscription = await repo.findSubscriptionForDelivery(db, id);
       const event = await repo.findEventEnvelope(db, delivery.event_id);
-      if (!subscription || !event) throw new NotFoundError('Delivery', deliveryId);
+      if (!subscription) throw new NotFoundError('Delivery', deliveryId);
+      if (!event) throw eventExpired(delivery.event_id, settings.eventRetentionDays);
       const attempt = await sendWebhook({
         url: subscription.url,
         secret: decryptSecret(settings.secretsKey, subscription.secret_encrypted),
