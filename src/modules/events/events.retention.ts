@@ -1,8 +1,8 @@
-import { sql } from 'kysely';
 import { GoneError } from '../../app/errors.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
 import type { Db } from '../../db/database.ts';
 import { everyInterval } from '../inventory/inventory.housekeeping.ts';
+import { pruneOutboxBatch } from './events.repository.ts';
 
 /**
  * Outbox retention (EVENT_RETENTION_DAYS, docs/events.md): the outbox is the replay history, so
@@ -23,39 +23,10 @@ export async function pruneOutbox(db: Db, before: Date, batch = 5_000): Promise<
   let pruned = 0;
   let from = 0;
   for (;;) {
-    const { rows } = await sql<{
-      deleted: string;
-      scanned: string;
-      last_position: string | null;
-      all_old: boolean | null;
-    }>`
-      WITH batch AS (
-        SELECT seq, position, property_id, created_at FROM outbox_event
-        WHERE position IS NOT NULL AND position > ${from}
-        ORDER BY position
-        LIMIT ${batch}
-      ), doomed AS (
-        SELECT b.seq FROM batch b
-        WHERE b.created_at < ${before}
-          AND NOT EXISTS (
-            SELECT 1 FROM event_lane l
-            WHERE (l.property_id = b.property_id OR (l.property_id IS NULL AND b.property_id IS NULL))
-              AND l.active
-              AND b.position > l.delivered_position AND b.position <= l.head_position
-              AND (l.sink = 'webhook' OR EXISTS (SELECT 1 FROM event_sink s WHERE s.name = l.sink AND s.enabled))
-          )
-      ), deleted AS (
-        DELETE FROM outbox_event o USING doomed d WHERE o.seq = d.seq RETURNING 1
-      )
-      SELECT (SELECT count(*) FROM deleted) AS deleted,
-             (SELECT count(*) FROM batch) AS scanned,
-             (SELECT max(position) FROM batch) AS last_position,
-             (SELECT bool_and(created_at < ${before}) FROM batch) AS all_old
-    `.execute(db);
-    const result = rows[0]!;
-    pruned += Number(result.deleted);
-    if (Number(result.scanned) < batch || !result.all_old || result.last_position === null) return pruned;
-    from = Number(result.last_position);
+    const step = await pruneOutboxBatch(db, { after: from, before, limit: batch });
+    pruned += step.deleted;
+    if (step.scanned < batch || !step.allOld || step.lastPosition === null) return pruned;
+    from = step.lastPosition;
   }
 }
 
