@@ -682,6 +682,28 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await context.close();
   });
 
+  it("edits a user's role, sending only the field that changed", async () => {
+    const staff = await createUser(t.db, { role: 'STAFF', propertyIds: [hotel.propertyId] });
+    const { context, page } = await newPage(browser);
+    await signIn(page, baseUrl, admin.email, admin.password);
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('button', { name: `Edit ${staff.email}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Edit ${staff.email}` });
+    await dialog.getByLabel('Role').selectOption('PROPERTY_ADMIN');
+    const patched = page.waitForRequest((request) => request.method() === 'PATCH');
+    await dialog.getByRole('button', { name: 'Save changes' }).click();
+    // The email, name, properties and active flag were left as they were: a PATCH names none of them.
+    expect((await patched).postDataJSON()).toEqual({ role: 'PROPERTY_ADMIN' });
+    await page.getByText('User saved.').waitFor();
+    const saved = await call(t.app, 'GET', `/api/auth/users/${staff.id}/`, { token: admin.token });
+    expect(saved.body).toMatchObject({
+      role: 'PROPERTY_ADMIN',
+      property_ids: [hotel.propertyId],
+      is_active: true,
+    });
+    await context.close();
+  });
+
   it('does not show admin-only screens to a STAFF user', async () => {
     const staff = await createUser(t.db, { role: 'STAFF', propertyIds: [hotel.propertyId] });
     const { context, page } = await newPage(browser);

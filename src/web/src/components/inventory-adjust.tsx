@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, post } from '../lib/api.ts';
+import { ApiError, post, showProblem } from '../lib/api.ts';
 import { daysBetween, isIsoDate } from '../lib/dates.ts';
 import type { CalendarNight, RoomType } from '../lib/types.ts';
 import { CheckGroup, NumberField, ProblemSummary, SelectField, TextField } from './forms.tsx';
@@ -78,8 +78,7 @@ export function InventoryAdjust(props: {
       props.onApplied(updated);
       notify(`${updated.length} nights changed.`);
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
       if (updated.length) props.onApplied(updated);
     } finally {
       setBusy(false);

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, post } from '../lib/api.ts';
+import { type ApiError, post, showProblem } from '../lib/api.ts';
 import type { Reservation } from '../lib/types.ts';
 import { ProblemSummary, TextField } from './forms.tsx';
 import { Dialog } from './ui.tsx';
@@ -27,8 +27,7 @@ export function ModifyDialog(props: {
         }),
       );
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, patch, post } from '../lib/api.ts';
+import { type ApiError, changedFields, patch, post, showProblem } from '../lib/api.ts';
 import type { Address, Property } from '../lib/types.ts';
 import { ProblemSummary, SelectField, TextField } from './forms.tsx';
 
@@ -35,7 +35,7 @@ export function PropertyForm(props: {
     const cleanAddress = Object.fromEntries(
       Object.entries(address).filter(([, value]) => typeof value === 'string' && value.trim() !== ''),
     ) as Address;
-    const body: Record<string, unknown> = {
+    let body: Record<string, unknown> = {
       code: code.trim(),
       name: name.trim(),
       timezone: timezone.trim(),
@@ -44,10 +44,7 @@ export function PropertyForm(props: {
       address: Object.keys(cleanAddress).length ? cleanAddress : null,
     };
     if (existing) {
-      for (const key of Object.keys(body)) {
-        const before = (existing as unknown as Record<string, unknown>)[key];
-        if (JSON.stringify(before ?? null) === JSON.stringify(body[key])) delete body[key];
-      }
+      body = changedFields(existing, body);
       if (Object.keys(body).length === 0) return props.onSaved(existing);
     }
     setBusy(true);
@@ -58,8 +55,7 @@ export function PropertyForm(props: {
         : await post<Property>('/api/properties/', body);
       props.onSaved(saved);
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     } finally {
       setBusy(false);
     }

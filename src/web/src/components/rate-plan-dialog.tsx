@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, patch, post } from '../lib/api.ts';
+import { type ApiError, patch, post, showProblem } from '../lib/api.ts';
 import type { RatePlan } from '../lib/types.ts';
 import { CheckField, NumberField, ProblemSummary, SelectField, TextField } from './forms.tsx';
 import { Dialog } from './ui.tsx';
@@ -65,8 +65,7 @@ export function RatePlanDialog(props: {
       else await post('/api/rates/plans/', { ...body, property_id: props.propertyId });
       props.onSaved();
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     }
   }
 

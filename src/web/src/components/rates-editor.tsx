@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { ApiError, put } from '../lib/api.ts';
+import { type ApiError, put, showProblem } from '../lib/api.ts';
 import type { RatePlan } from '../lib/types.ts';
 import { CheckField, CheckGroup, NumberField, ProblemSummary, SelectField, TextField } from './forms.tsx';
 import { notify } from './ui.tsx';
@@ -91,8 +91,7 @@ export function RatesEditor(props: {
       notify(`${result.changed} cells changed over ${result.nights} nights.`);
       props.onSaved();
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     } finally {
       setBusy(false);
     }

@@ -1,5 +1,15 @@
 import { useState } from 'preact/hooks';
-import { ApiError, del, describeError, get, type Page, patch, post } from '../lib/api.ts';
+import {
+  type ApiError,
+  changedFields,
+  del,
+  describeError,
+  get,
+  type Page,
+  patch,
+  post,
+  showProblem,
+} from '../lib/api.ts';
 import { usePaged, useSettled } from '../lib/hooks.ts';
 import type { RoomType } from '../lib/types.ts';
 import { NumberField, ProblemSummary, TextArea, TextField } from './forms.tsx';
@@ -122,7 +132,7 @@ function RoomTypeForm(props: { base: string; roomType?: RoomType; onSaved: () =>
 
   async function submit(event: Event) {
     event.preventDefault();
-    const body: Record<string, unknown> = {
+    let body: Record<string, unknown> = {
       code: code.trim(),
       name: name.trim(),
       description: description.trim() === '' ? null : description,
@@ -130,9 +140,7 @@ function RoomTypeForm(props: { base: string; roomType?: RoomType; onSaved: () =>
       max_occupancy: occupancy === '' ? undefined : occupancy,
     };
     if (existing) {
-      for (const key of Object.keys(body)) {
-        if ((existing as unknown as Record<string, unknown>)[key] === body[key]) delete body[key];
-      }
+      body = changedFields(existing, body);
       if (Object.keys(body).length === 0) return props.onSaved();
     }
     try {
@@ -140,8 +148,7 @@ function RoomTypeForm(props: { base: string; roomType?: RoomType; onSaved: () =>
       else await post(props.base, body);
       props.onSaved();
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     }
   }
 

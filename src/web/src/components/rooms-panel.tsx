@@ -1,5 +1,16 @@
 import { useState } from 'preact/hooks';
-import { ApiError, del, describeError, get, listAll, type Page, patch, post } from '../lib/api.ts';
+import {
+  type ApiError,
+  changedFields,
+  del,
+  describeError,
+  get,
+  listAll,
+  type Page,
+  patch,
+  post,
+  showProblem,
+} from '../lib/api.ts';
 import { useAsync, usePaged, useSettled } from '../lib/hooks.ts';
 import type { Room, RoomStatus, RoomType } from '../lib/types.ts';
 import { ProblemSummary, SelectField, TextField } from './forms.tsx';
@@ -155,16 +166,14 @@ function RoomForm(props: {
 
   async function submit(event: Event) {
     event.preventDefault();
-    const body: Record<string, unknown> = {
+    let body: Record<string, unknown> = {
       room_type_id: roomTypeId,
       number: number.trim(),
       floor: floor.trim() === '' ? null : floor.trim(),
       status,
     };
     if (existing) {
-      for (const key of Object.keys(body)) {
-        if ((existing as unknown as Record<string, unknown>)[key] === body[key]) delete body[key];
-      }
+      body = changedFields(existing, body);
       if (Object.keys(body).length === 0) return props.onSaved();
     }
     try {
@@ -172,8 +181,7 @@ function RoomForm(props: {
       else await post(props.base, body);
       props.onSaved();
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     }
   }
 

@@ -21,6 +21,25 @@ export class ApiError extends Error {
   }
 }
 
+/** Shows an API problem on the form that made the request; anything else is a bug and propagates. */
+export function showProblem(error: unknown, setProblem: (problem: ApiError) => void): void {
+  if (error instanceof ApiError) setProblem(error);
+  else throw error;
+}
+
+/**
+ * The fields of an edit form's `body` that differ from the record being edited (compared as JSON,
+ * a missing value as null), so a PATCH sends only what the user changed.
+ */
+export function changedFields(existing: object, body: Record<string, unknown>): Record<string, unknown> {
+  const before = existing as Record<string, unknown>;
+  return Object.fromEntries(
+    Object.entries(body).filter(
+      ([key, value]) => JSON.stringify(before[key] ?? null) !== JSON.stringify(value ?? null),
+    ),
+  );
+}
+
 export interface Page<T> {
   results: T[];
   next_cursor: string | null;

@@ -2,7 +2,17 @@ import { useState } from 'preact/hooks';
 import { CheckField, CheckGroup, ProblemSummary, SelectField, TextField } from '../components/forms.tsx';
 import { PageFooter, SearchBox } from '../components/list.tsx';
 import { Badge, confirmAction, Dialog, Empty, ErrorNote, notify, PageHeader } from '../components/ui.tsx';
-import { ApiError, del, describeError, get, type Page, patch, post } from '../lib/api.ts';
+import {
+  type ApiError,
+  changedFields,
+  del,
+  describeError,
+  get,
+  type Page,
+  patch,
+  post,
+  showProblem,
+} from '../lib/api.ts';
 import { dateTime } from '../lib/dates.ts';
 import { usePaged, useSettled } from '../lib/hooks.ts';
 import { session } from '../lib/session.ts';
@@ -148,21 +158,17 @@ function UserForm(props: { user?: User; me: User; properties: Property[]; onSave
 
   async function submit(event: Event) {
     event.preventDefault();
-    const body: Record<string, unknown> = {
+    let body: Record<string, unknown> = {
       email: email.trim(),
       full_name: fullName.trim() === '' ? null : fullName.trim(),
       role,
-      property_ids: propertyIds,
+      // Sorted on both sides: the order of a user's properties means nothing.
+      property_ids: [...propertyIds].sort(),
     };
     if (password !== '' || !existing) body.password = password;
     if (existing) {
       body.is_active = active;
-      for (const key of ['email', 'full_name', 'role', 'is_active'] as const) {
-        if (existing[key] === body[key]) delete body[key];
-      }
-      if (JSON.stringify([...existing.property_ids].sort()) === JSON.stringify([...propertyIds].sort())) {
-        delete body.property_ids;
-      }
+      body = changedFields({ ...existing, property_ids: [...existing.property_ids].sort() }, body);
       if (Object.keys(body).length === 0) return props.onSaved();
     }
     try {
@@ -170,8 +176,7 @@ function UserForm(props: { user?: User; me: User; properties: Property[]; onSave
       else await post('/api/auth/users/', body);
       props.onSaved();
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     }
   }
 

@@ -11,7 +11,7 @@ import {
   notify,
   PageHeader,
 } from '../components/ui.tsx';
-import { ApiError, del, describeError, get, type Page, patch, post } from '../lib/api.ts';
+import { type ApiError, del, describeError, get, type Page, patch, post, showProblem } from '../lib/api.ts';
 import { dateTime } from '../lib/dates.ts';
 import { usePaged } from '../lib/hooks.ts';
 import { currentProperty, session } from '../lib/session.ts';
@@ -226,8 +226,7 @@ function WebhookForm(props: { propertyId: string; webhook?: Webhook; onSaved: (s
         props.onSaved(await patch<Webhook>(`/api/webhooks/${existing.id}/`, { ...body, enabled }));
       else props.onSaved(await post<Webhook>('/api/webhooks/', { ...body, property_id: props.propertyId }));
     } catch (error) {
-      if (error instanceof ApiError) setProblem(error);
-      else throw error;
+      showProblem(error, setProblem);
     }
   }
 
