@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Db } from '../db/database.ts';
+import { startRefreshTokenPurge } from '../modules/auth/auth.worker.ts';
 import { startOutboxRetention } from '../modules/events/events.retention.ts';
 import { startEventRelay } from '../modules/events/events.worker.ts';
 import { startWebhookLogPurge } from '../modules/events/webhooks/webhook.worker.ts';
@@ -25,6 +26,7 @@ const starters: WorkerStarter[] = [
   startOutboxRetention,
   startHoldSweeper,
   startIdempotencyPurge,
+  startRefreshTokenPurge,
   startPmsSyncWorker,
 ];
 

@@ -164,6 +164,17 @@ export function consumeRefreshToken(tx: Tx, id: string) {
     .executeTakeFirst();
 }
 
+/** Deletes up to `limit` refresh tokens that expired before `before`; returns how many. */
+export async function deleteExpiredRefreshTokens(db: Db, before: Date, limit: number): Promise<number> {
+  const result = await db
+    .deleteFrom('refresh_token')
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('refresh_token').select('id').where('expires_at', '<', before).limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 export async function revokeRefreshFamily(db: Db | Tx, familyId: string): Promise<void> {
   await db
     .updateTable('refresh_token')

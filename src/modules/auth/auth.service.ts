@@ -358,4 +358,17 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
+/**
+ * Deletes refresh tokens that expired before `before`, in batches of `batch` rows. An expired
+ * token is refused by its signature's expiry before its row is read, so the row serves nothing.
+ */
+export async function purgeExpiredRefreshTokens(db: Db, before: Date, batch = 5_000): Promise<number> {
+  let purged = 0;
+  for (;;) {
+    const deleted = await repo.deleteExpiredRefreshTokens(db, before, batch);
+    purged += deleted;
+    if (deleted < batch) return purged;
+  }
+}
+
 export { verifyAccessToken };

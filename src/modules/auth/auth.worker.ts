@@ -1,0 +1,14 @@
+import type { WorkerStarter } from '../../app/workers.ts';
+import { everyInterval } from '../inventory/inventory.housekeeping.ts';
+import { purgeExpiredRefreshTokens } from './auth.service.ts';
+
+const PURGE_INTERVAL_MS = 60 * 60_000;
+/** Kept a day past expiry, so a clock a little behind never meets a token whose row is gone. */
+const KEEP_AFTER_EXPIRY_MS = 86_400_000;
+
+/** Deletes expired refresh tokens hourly (worker role): every login and rotation adds one. */
+export const startRefreshTokenPurge: WorkerStarter = async ({ db, logger }) =>
+  everyInterval('purge-refresh-tokens', PURGE_INTERVAL_MS, logger, async () => {
+    const purged = await purgeExpiredRefreshTokens(db, new Date(Date.now() - KEEP_AFTER_EXPIRY_MS));
+    if (purged > 0) logger.info({ purged }, 'purged expired refresh tokens');
+  });
