@@ -43,8 +43,9 @@ export function isBeforeRetention(id: string, retentionDays: number, now = Date.
 
 /** The answer for an event the outbox no longer holds (also used by webhook redelivery). */
 export function eventExpired(id: string, retentionDays: number): GoneError {
+  const why = retentionDays > 0 ? `is older than the event retention (${retentionDays} days) and ` : '';
   return new GoneError(
-    `Event ${id} is older than the event retention (${retentionDays} days) and was removed from the history. ` +
+    `Event ${id} ${why}was removed from the history. ` +
       'Replay from the oldest event kept (leave out after) and skip what you already processed by id.',
     'EVENT_EXPIRED',
   );
