@@ -1,4 +1,4 @@
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../../app/ids.ts';
 import type { Tx } from '../../db/database.ts';
 
 /** Every event type the system emits (DESIGN.md §6); the Kafka topic equals the type. */
@@ -30,7 +30,7 @@ export interface CloudEvent<T = Record<string, unknown>> {
 export function buildEnvelope<T>(type: EventType, propertyId: string | null, data: T): CloudEvent<T> {
   return {
     specversion: '1.0',
-    id: uuidv7(),
+    id: newId(),
     type,
     source: propertyId ? `/pms/properties/${propertyId}` : '/pms',
     time: new Date().toISOString(),

@@ -1,5 +1,5 @@
-import { v7 as uuidv7 } from 'uuid';
 import { NotFoundError, ValidationError } from '../../app/errors.ts';
+import { newId } from '../../app/ids.ts';
 import type { Db, Tx } from '../../db/database.ts';
 import type { ReservationStatus } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
@@ -208,7 +208,7 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
           await repo.insertRooms(
             tx,
             priced.rooms.map((room) => ({
-              id: uuidv7(),
+              id: newId(),
               reservation_id: id,
               property_id: row.property_id,
               room_type_id: room.roomTypeId,

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { v7 as uuidv7 } from 'uuid';
 import { NotFoundError, ValidationError } from '../../app/errors.ts';
+import { newId } from '../../app/ids.ts';
 import { decodeCursor, encodeCursor } from '../../app/schemas.ts';
 import type { Db } from '../../db/database.ts';
 import type { ReservationStatus } from '../../db/schema.ts';
@@ -169,7 +169,7 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
           created_at: new Date(),
         },
         rooms: priced.rooms.map((room) => ({
-          id: uuidv7(),
+          id: newId(),
           reservation_id: reservationId,
           property_id: input.property_id,
           room_type_id: room.roomTypeId,
