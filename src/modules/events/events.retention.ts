@@ -1,7 +1,7 @@
 import { GoneError } from '../../app/errors.ts';
+import { everyInterval } from '../../app/every-interval.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
 import type { Db } from '../../db/database.ts';
-import { everyInterval } from '../inventory/inventory.housekeeping.ts';
 import { pruneOutboxBatch } from './events.repository.ts';
 
 /**

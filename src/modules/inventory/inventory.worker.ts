@@ -1,6 +1,6 @@
+import { everyInterval } from '../../app/every-interval.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
 import { releaseExpiredHolds } from './inventory.holds.ts';
-import { everyInterval } from './inventory.housekeeping.ts';
 
 /** How often expired holds are swept; a hold outlives its expiry by at most about this long. */
 export const HOLD_SWEEP_INTERVAL_MS = 15_000;

@@ -1,5 +1,5 @@
+import { everyInterval } from '../../app/every-interval.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
-import { everyInterval } from '../inventory/inventory.housekeeping.ts';
 import { purgeExpiredIdempotencyKeys } from './reservation.service.ts';
 
 const PURGE_INTERVAL_MS = 10 * 60_000;

@@ -1,5 +1,5 @@
+import { everyInterval } from '../../../app/every-interval.ts';
 import type { WorkerStarter } from '../../../app/workers.ts';
-import { everyInterval } from '../../inventory/inventory.housekeeping.ts';
 import { loadRelaySettings } from '../events.config.ts';
 import { purgeDeliveryLog } from './webhook.service.ts';
 
