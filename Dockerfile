@@ -17,5 +17,5 @@ RUN useradd --system --uid 10001 pms && mkdir -p /data && chown pms /data
 USER pms
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s CMD node -e "fetch('http://127.0.0.1:8000/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-ENTRYPOINT ["node", "bin/pms.js"]
+ENTRYPOINT ["node", "--no-memory-reducer", "bin/pms.js"]
 CMD ["start", "--role", "all"]

@@ -75,11 +75,11 @@ export function percentile(sortedOrNot: number[], p: number): number {
 }
 
 export function atLeast(value: number, goal: number): { goal: string; met: boolean } {
-  return { goal: `≥ ${goal}`, met: value >= goal };
+  return { goal: `≥ ${Number(goal.toFixed(2))}`, met: value >= goal };
 }
 
 export function atMost(value: number, goal: number): { goal: string; met: boolean } {
-  return { goal: `≤ ${goal}`, met: value <= goal };
+  return { goal: `≤ ${Number(goal.toFixed(2))}`, met: value <= goal };
 }
 
 export function median(values: number[]): number {
