@@ -10,7 +10,11 @@ import type { AppConfig } from './config.ts';
  * once (booting the embedded server when DATABASE_URL is unset) and hands its URL to the workers.
  */
 export async function runClusterPrimary(config: AppConfig, workers: number): Promise<void> {
-  const database = await openDatabase(config, { log: (message) => console.log(message), poolSize: 1 });
+  const database = await openDatabase(config, {
+    log: (message) => console.log(message),
+    poolSize: 1,
+    stoppedByOwnerOnSignal: true,
+  });
   await migrateToLatest(database.db);
   await database.db.destroy();
   const env = { DATABASE_URL: database.url };

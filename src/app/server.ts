@@ -14,7 +14,11 @@ export async function startServer(
   role: Role,
 ): Promise<{ app?: FastifyInstance; close: () => Promise<void> }> {
   const logger = createLogger(config);
-  const database = await openDatabase(config, { log: (m) => logger.info(m), applicationName: `pms-${role}` });
+  const database = await openDatabase(config, {
+    log: (m) => logger.info(m),
+    applicationName: `pms-${role}`,
+    stoppedByOwnerOnSignal: true,
+  });
   const applied = await migrateToLatest(database.db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
 
@@ -37,8 +41,12 @@ export async function startServer(
   }
 
   const close = async () => {
-    for (const stop of stops.reverse()) await stop();
-    await database.close();
+    try {
+      for (const stop of stops.reverse()) await stop();
+    } finally {
+      // Last, and whatever failed before it: an embedded server is only stopped here.
+      await database.close();
+    }
   };
   closeWithGrace({ delay: 10_000, logger }, async ({ err, signal }) => {
     if (err) logger.error({ err }, 'shutting down after an error');

@@ -16,12 +16,22 @@ export interface OpenDatabase {
  */
 export async function openDatabase(
   config: AppConfig,
-  options: { log?: (message: string) => void; poolSize?: number; applicationName?: string } = {},
+  options: {
+    log?: (message: string) => void;
+    poolSize?: number;
+    applicationName?: string;
+    /** See BootOptions.stoppedByOwnerOnSignal: for servers that close the database last on a signal. */
+    stoppedByOwnerOnSignal?: boolean;
+  } = {},
 ): Promise<OpenDatabase> {
   let url = config.databaseUrl;
   let embedded: EmbeddedServer | undefined;
   if (!url) {
-    embedded = await bootEmbeddedPostgres({ dataDir: path.join(config.dataDir), log: options.log });
+    embedded = await bootEmbeddedPostgres({
+      dataDir: path.join(config.dataDir),
+      log: options.log,
+      stoppedByOwnerOnSignal: options.stoppedByOwnerOnSignal,
+    });
     url = await ensureDatabase(embedded.adminUrl, 'pms');
   }
   const db = createDb({

@@ -82,6 +82,11 @@ export interface BootOptions {
   /** Listen on this port instead of a free one (a restart that clients must find again). */
   port?: number;
   log?: (message: string) => void;
+  /**
+   * The caller stops the server itself, last in its graceful shutdown on SIGTERM/SIGINT (`pms start`).
+   * The package's own signal hook then waits for that instead of stopping the server at once.
+   */
+  stoppedByOwnerOnSignal?: boolean;
 }
 
 /**
@@ -131,10 +136,28 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
     mode: 0o600,
   });
   log(`embedded PostgreSQL listening on 127.0.0.1:${port}`);
+  // The package also stops every server it started from its own SIGTERM/SIGINT hook, the moment the
+  // signal arrives, and then ends the process: under `pms start` the database went away beneath
+  // requests still draining and the workers' connections (pg-boss and the listeners logged errors).
+  // For such an owner the hook's stop waits until the owner's own stop, last in its shutdown.
+  let allowStop = () => {};
+  if (options.stoppedByOwnerOnSignal) {
+    const stopServer = server.stop.bind(server);
+    const stopAllowed = new Promise<void>((resolve) => {
+      allowStop = resolve;
+    });
+    let stopping: Promise<void> | undefined;
+    server.stop = async () => {
+      await stopAllowed;
+      stopping ??= stopServer();
+      await stopping;
+    };
+  }
   return {
     adminUrl: urlFor(port, password, 'postgres'),
     owned: true,
     stop: async () => {
+      allowStop();
       await server.stop();
     },
   };
