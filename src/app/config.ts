@@ -12,6 +12,8 @@ export interface AppConfig {
   port: number;
   host: string;
   databaseUrl: string | undefined;
+  /** Most connections one process's pool opens (DATABASE_POOL_SIZE); docs/deploy.md sizes the server for it. */
+  databasePoolSize: number;
   dataDir: string;
   jwtSecret: string | undefined;
   secretsKey: string | undefined;
@@ -147,6 +149,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     port: intSetting(env, 'PORT', 8000, 0, 65535, problems),
     host: env.HOST || '0.0.0.0',
     databaseUrl,
+    databasePoolSize: intSetting(env, 'DATABASE_POOL_SIZE', 20, 1, 1000, problems),
     dataDir: path.resolve(env.PMS_DATA_DIR || './.pms'),
     jwtSecret,
     secretsKey,

@@ -18,6 +18,7 @@ export async function openDatabase(
   config: AppConfig,
   options: {
     log?: (message: string) => void;
+    /** Overrides DATABASE_POOL_SIZE (the cluster's primary needs one connection). */
     poolSize?: number;
     applicationName?: string;
     /** See BootOptions.stoppedByOwnerOnSignal: for servers that close the database last on a signal. */
@@ -36,7 +37,7 @@ export async function openDatabase(
   }
   const db = createDb({
     connectionString: url,
-    max: options.poolSize,
+    max: options.poolSize ?? config.databasePoolSize,
     applicationName: options.applicationName,
   });
   return {

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/context.ts';
+import { loadConfig } from '../app/config.ts';
+import { openDatabase } from './connect.ts';
 import { createDb, createPool, type Db, PREPARED, PREPARED_MARK } from './database.ts';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -145,6 +147,26 @@ describe('the pool keeps the connections it opened', () => {
       expect(new Set(pidsAgain)).toEqual(new Set(pids));
     } finally {
       await pool.end();
+    }
+  });
+});
+
+describe('DATABASE_POOL_SIZE', () => {
+  it('caps the connections one process opens: more queries at once wait for one of them', async () => {
+    const config = loadConfig({ DATABASE_URL: database.url, DATABASE_POOL_SIZE: '3' }, { dotenv: false });
+    const opened = await openDatabase(config, { applicationName: 'pms-pool-size' });
+    try {
+      // Eight statements at once: the pool opens three connections and queues the other five
+      // (with the default of 20 it would open eight).
+      const pids = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const result = await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(opened.db);
+          return result.rows[0]!.pid;
+        }),
+      );
+      expect(new Set(pids).size).toBe(3);
+    } finally {
+      await opened.close();
     }
   });
 });

@@ -13,7 +13,8 @@ import { type BookingWorld, bookingWorld, calendarNight, reservationBody } from 
  * of one database, and 64 fetch clients, spread over both, send at once. Within one instance,
  * bookings of a property are batched; across instances only the database's row locks keep them
  * apart, so these races exercise both. Every count is exact, and every refusal must be a true
- * sell-out (never a 5xx or a busy error).
+ * sell-out (never a 5xx or a busy error). The two pools (30 connections each) are what two API nodes
+ * would have; requests beyond them wait for a connection in-process, as they would in production.
  */
 const CLIENTS = 64;
 
@@ -29,9 +30,9 @@ function urlOf(app: FastifyInstance): string {
 }
 
 beforeAll(async () => {
-  t = await createTestContext({ poolSize: 70 });
+  t = await createTestContext({ poolSize: 30 });
   await t.app.listen({ port: 0, host: '127.0.0.1' });
-  secondDb = createDb({ connectionString: t.databaseUrl, max: 40 });
+  secondDb = createDb({ connectionString: t.databaseUrl, max: 30 });
   secondApp = await buildApp({ config: t.config, db: secondDb, jwtKey: t.jwtKey });
   await secondApp.listen({ port: 0, host: '127.0.0.1' });
   urls = [urlOf(t.app), urlOf(secondApp)];

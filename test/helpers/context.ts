@@ -56,13 +56,38 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   };
 }
 
-/** A real app on a real database of its own; call `close()` in afterAll. */
+/**
+ * Files share one PostgreSQL, and a machine's server allows few connections (100 by default) while
+ * three files run at once. A file whose pools may open more than {@link LIGHT_FILE_CONNECTIONS}
+ * connections holds this lease for its whole run: a session advisory lock on the admin database, so
+ * only one such file runs at a time and the server's limit is never the reason a request fails.
+ * The lock ends with its session, also when the worker dies.
+ */
+const LIGHT_FILE_CONNECTIONS = 14;
+const HEAVY_FILE_LOCK = 'pms-tests:connection-heavy-file';
+
+async function holdConnectionLease(): Promise<{ release: () => Promise<void> }> {
+  const client = new pg.Client({
+    connectionString: inject('pgAdminUrl'),
+    application_name: 'pms-test-lease',
+  });
+  await client.connect();
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', [HEAVY_FILE_LOCK]);
+  return { release: () => client.end() };
+}
+
+/**
+ * A real app on a real database of its own; call `close()` in afterAll. A pool larger than
+ * {@link LIGHT_FILE_CONNECTIONS} holds the connection lease until `close()`.
+ */
 export async function createTestContext(
   options: { env?: Record<string, string>; poolSize?: number } = {},
 ): Promise<TestContext> {
+  const poolSize = options.poolSize ?? 10;
+  const lease = poolSize > LIGHT_FILE_CONNECTIONS ? await holdConnectionLease() : undefined;
   const database = await createTestDatabase();
   const config = testConfig(options.env);
-  const db = createDb({ connectionString: database.url, max: options.poolSize ?? 10 });
+  const db = createDb({ connectionString: database.url, max: poolSize });
   const jwtKey = new TextEncoder().encode(config.jwtSecret);
   const app = await buildApp({ config, db, jwtKey, databaseUrl: database.url });
   await app.ready();
@@ -73,9 +98,13 @@ export async function createTestContext(
     config,
     jwtKey,
     async close() {
-      await app.close();
-      await db.destroy();
-      await database.drop();
+      try {
+        await app.close();
+        await db.destroy();
+        await database.drop();
+      } finally {
+        await lease?.release();
+      }
     },
   };
 }

@@ -40,6 +40,8 @@ export async function startServerProcess(options: {
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'warn',
+        // Files share one server (the machine's allows 100 connections): a process of ours keeps to a few.
+        DATABASE_POOL_SIZE: '6',
         JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
         PMS_SECRETS_KEY: 'a'.repeat(64),
         ...options.env,
