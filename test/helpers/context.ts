@@ -66,14 +66,38 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
 const LIGHT_FILE_CONNECTIONS = 14;
 const HEAVY_FILE_LOCK = 'pms-tests:connection-heavy-file';
 
+/** This worker's hold on the lease, shared by its contexts (a second lock would wait on the first). */
+let held: { client: Promise<pg.Client>; holders: number } | undefined;
+
 async function holdConnectionLease(): Promise<{ release: () => Promise<void> }> {
-  const client = new pg.Client({
-    connectionString: inject('pgAdminUrl'),
-    application_name: 'pms-test-lease',
-  });
-  await client.connect();
-  await client.query('SELECT pg_advisory_lock(hashtext($1))', [HEAVY_FILE_LOCK]);
-  return { release: () => client.end() };
+  if (!held) {
+    const client = new pg.Client({
+      connectionString: inject('pgAdminUrl'),
+      application_name: 'pms-test-lease',
+    });
+    held = {
+      holders: 0,
+      client: client
+        .connect()
+        .then(() => client.query('SELECT pg_advisory_lock(hashtext($1))', [HEAVY_FILE_LOCK]))
+        .then(() => client)
+        .catch(async (error) => {
+          held = undefined;
+          await client.end().catch(() => {});
+          throw error;
+        }),
+    };
+  }
+  const lease = held;
+  lease.holders++;
+  await lease.client;
+  return {
+    release: async () => {
+      if (--lease.holders > 0) return;
+      if (held === lease) held = undefined;
+      await (await lease.client).end();
+    },
+  };
 }
 
 /**
