@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       LOCK_POLICY: 'maybe',
       LOCK_TIMEOUT_MS: '1',
       DATABASE_POOL_SIZE: '0',
+      PMS_SYNC_ABANDONED_SECONDS: '1',
       JWT_SECRET: 'short',
       PMS_SECRETS_KEY: 'not-hex',
       KAFKA_BROKERS: 'broker-without-port',

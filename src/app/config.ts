@@ -34,6 +34,11 @@ export interface AppConfig {
   webhookAllowedNetworks: EgressPolicy;
   /** Where PMS pulls may connect, redirects included (PMS_ALLOWED_NETWORKS; docs/integrations.md). */
   pmsAllowedNetworks: EgressPolicy;
+  /**
+   * A running sync run silent this long (PMS_SYNC_ABANDONED_SECONDS) lost its process: it is failed and
+   * the hotel can sync again. A live run beats four times as often.
+   */
+  syncAbandonedSeconds: number;
   /** Days an event stays in the outbox (the replay history) once every sink has it; 0 = forever. */
   eventRetentionDays: number;
 }
@@ -166,6 +171,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
     webhookAllowedNetworks: networks('WEBHOOK_ALLOWED_NETWORKS'),
     pmsAllowedNetworks: networks('PMS_ALLOWED_NETWORKS'),
+    syncAbandonedSeconds: intSetting(env, 'PMS_SYNC_ABANDONED_SECONDS', 60, 4, 86_400, problems),
     eventRetentionDays: intSetting(env, 'EVENT_RETENTION_DAYS', 90, 0, 36500, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);

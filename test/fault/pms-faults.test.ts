@@ -11,7 +11,7 @@ import {
 } from '../../src/modules/integrations/simulator/server.ts';
 import { createTestDatabase } from '../helpers/context.ts';
 import { createProperty, createUser } from '../helpers/factories.ts';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import { callProcess, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
  * A PMS that misbehaves (hangs past the timeout, answers garbage or JSON of the wrong shape, drops
@@ -85,18 +85,7 @@ async function startProxy(target: string): Promise<FaultProxy> {
 }
 
 /** An authenticated call to the API process, as the super administrator. */
-async function callApi(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${api.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body !== undefined && { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
+const callApi = (method: string, path: string, body?: unknown) => callProcess(api, token, method, path, body);
 
 /**
  * The shipped ACME 2.1 config with small pages and few retries, so faults show fast. Only the

@@ -88,3 +88,23 @@ export async function startServerProcess(options: {
   await server.kill('SIGKILL');
   throw new Error(`pms start did not become ready:\n${log}`);
 }
+
+/** An authenticated JSON call to a server process; the body parsed when there is one. */
+export async function callProcess(
+  server: ServerProcess,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSecretsKey } from '../../src/app/secrets.ts';
 import { DIALECTS, type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
@@ -214,5 +215,53 @@ describe('faults at the PMS', () => {
     for (const [i, h] of hotels.entries()) {
       expect(byProperty.get(h.property.id)!.status).toBe(i === 2 ? 'failed' : 'succeeded');
     }
+  });
+});
+
+describe('a run failed as abandoned while its process was only stalled', () => {
+  it('writes no further batch, keeps its failure, and leaves the cursor and the last batches alone', async () => {
+    const h = await pmsHotel(t, sim, 'acme', { bookings: 1_100 });
+    const service = createSyncService({
+      db: t.db,
+      secretsKey: resolveSecretsKey(t.config),
+      applyImportedChanges,
+      batchSize: 500,
+    });
+    let runId = '';
+    // Pages of 500, one batch each (the third, of 100, with the run's outcome). After the first
+    // commits, the run falls silent as far as the database can tell and is failed as abandoned, as
+    // a sweep would do; the second batch must not be written.
+    const [result] = await service.syncProperties([h.property.id], async (progress) => {
+      runId = progress.run;
+      if (progress.fetched !== 500) return;
+      await sql`UPDATE sync_run SET heartbeat_at = now() - interval '1 hour' WHERE id = ${runId}`.execute(
+        t.db,
+      );
+      expect(await service.failAbandoned()).toContain(runId);
+    });
+    expect(result).toMatchObject({ id: runId, status: 'failed' });
+    expect(result!.error).toMatch(/abandoned/);
+
+    const snapshot = await ledgerSnapshot(t.db, h.property.id);
+    expect(snapshot.reservations).toHaveLength(500);
+    const connection = await t.db
+      .selectFrom('pms_connection')
+      .select(['cursor', 'last_run_id', 'last_run_status'])
+      .where('property_id', '=', h.property.id)
+      .executeTakeFirstOrThrow();
+    expect(connection).toEqual({ cursor: null, last_run_id: runId, last_run_status: 'failed' });
+    // Ended once, as a failed run: one completion event with the abandonment, one audit row.
+    const completions = await t.db
+      .selectFrom('outbox_event')
+      .select(sql<{ status: string; error: string }>`envelope->'data'->'sync_run'`.as('run'))
+      .where('type', '=', 'pms.integration.sync.completed')
+      .where(sql<string>`envelope->'data'->'sync_run'->>'id'`, '=', runId)
+      .execute();
+    expect(completions.map((c) => c.run.status)).toEqual(['failed']);
+    expect(completions[0]!.run.error).toMatch(/abandoned/);
+
+    // The next run fetches everything again: the first batch's bookings count as unchanged.
+    const next = await syncNow(t, h);
+    expect(next).toMatchObject({ status: 'succeeded', fetched: 1_100, created: 600, unchanged: 500 });
   });
 });

@@ -151,6 +151,7 @@ export function registerIntegrationCommands(program: Command, config: () => AppC
           applyImportedChanges,
           concurrency: options.concurrency,
           allowedNetworks: settings.pmsAllowedNetworks,
+          abandonedAfterSeconds: settings.syncAbandonedSeconds,
         });
         const propertyOf = new Map<string, string>();
         console.log(`Syncing ${connections.length} hotel(s), ${options.concurrency} at a time…`);

@@ -37,6 +37,7 @@ export const integrationsPlugin = fp(
       applyImportedChanges,
       logger: app.log,
       allowedNetworks,
+      abandonedAfterSeconds: app.config.syncAbandonedSeconds,
     });
     app.decorate('integrations', {
       configs: createConfigService(app.db),

@@ -8,8 +8,6 @@ const SWEEP = 'pms-sync-sweep';
 const RUN = 'pms-sync-run';
 /** Hotels one worker syncs at once; the per-PMS request budget applies on top. */
 const HOTELS_IN_PARALLEL = 4;
-/** A running run silent for this long lost its worker (a crash); it is failed so the hotel can sync again. */
-const ABANDONED_AFTER_SECONDS = 600;
 /** A queued run nobody started for this long (its API node went away) is handed to the workers. */
 const ORPHANED_AFTER_SECONDS = 60;
 
@@ -26,6 +24,7 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
     logger,
     concurrency: HOTELS_IN_PARALLEL,
     allowedNetworks: config.pmsAllowedNetworks,
+    abandonedAfterSeconds: config.syncAbandonedSeconds,
   });
   const boss = new PgBoss({ connectionString: databaseUrl, max: 4, application_name: 'pms-sync' });
   boss.on('error', (error: unknown) => logger.error({ err: error }, 'pg-boss error'));
@@ -34,8 +33,8 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
   await boss.createQueue(RUN, { retryLimit: 0, expireInSeconds: 3600 });
 
   const sweep = async () => {
-    const abandoned = await sync.failAbandoned(ABANDONED_AFTER_SECONDS);
-    if (abandoned.length > 0) logger.warn({ runs: abandoned }, 'failed PMS sync runs whose worker stopped');
+    const abandoned = await sync.failAbandoned();
+    if (abandoned.length > 0) logger.warn({ runs: abandoned }, 'failed PMS sync runs whose process stopped');
     const runIds = [...(await sync.queueDue()), ...(await sync.orphanedQueued(ORPHANED_AFTER_SECONDS))];
     for (const runId of runIds) await boss.send(RUN, { runId }, { singletonKey: runId });
     if (runIds.length > 0) logger.info({ runs: runIds.length }, 'queued scheduled PMS syncs');

@@ -40,6 +40,8 @@ export interface ExecutorDeps {
   budget?: (key: string, requestsPerSecond: number | undefined) => RequestBudget;
   /** Where PMS requests may connect (PMS_ALLOWED_NETWORKS). */
   allowedNetworks?: EgressPolicy;
+  /** A running run silent this long is failed as abandoned (PMS_SYNC_ABANDONED_SECONDS); 60 by default. */
+  abandonedAfterSeconds?: number;
 }
 
 export interface RunProgress {
@@ -51,6 +53,9 @@ export interface RunProgress {
   unchanged: number;
   quarantined: number;
 }
+
+/** Told after each committed batch; a returned promise holds the run until it settles. */
+export type ProgressListener = (progress: RunProgress) => void | Promise<void>;
 
 interface Page {
   records: Array<{ raw: unknown; errorId?: string }>;
@@ -82,8 +87,9 @@ export function createRunExecutor(deps: ExecutorDeps) {
   // than 1,000. The calendar's locks are held only for its last statement and the commit.
   const batchSize = deps.batchSize ?? 5000;
   const budget = deps.budget ?? ((key, rps) => budgetFor(key, rps));
+  const abandonedAfterSeconds = deps.abandonedAfterSeconds ?? 60;
 
-  async function execute(runId: string, onProgress?: (progress: RunProgress) => void): Promise<RunView> {
+  async function execute(runId: string, onProgress?: ProgressListener): Promise<RunView> {
     const claimed = await runs.claimRun(db, runId);
     if (!claimed) return toRunView((await runs.getRun(db, runId))!);
     const started = performance.now();
@@ -99,6 +105,16 @@ export function createRunExecutor(deps: ExecutorDeps) {
     const connection = await findConnectionById(db, claimed.connection_id);
     let redact = (text: string) => text;
     const abort = new AbortController();
+    // Beats while the run lives, also while it waits on the PMS, so that only a run whose process
+    // is gone falls silent.
+    const heartbeat = setInterval(
+      () =>
+        void runs.beat(db, runId).catch((error: unknown) => {
+          logger.warn({ run: runId, err: error }, 'PMS sync heartbeat failed');
+        }),
+      (abandonedAfterSeconds * 1000) / 4,
+    );
+    heartbeat.unref();
     try {
       const config = await findConfigById(db, claimed.config_id);
       if (!connection || !config)
@@ -136,6 +152,8 @@ export function createRunExecutor(deps: ExecutorDeps) {
       let pending = { pages: 0, fetched: 0 };
 
       const write = async (tx: Tx) => {
+        if (!(await runs.lockRunning(tx, runId)))
+          throw new PMSConnectionError('the run was failed as abandoned while it was stalled');
         await lockConnection(tx, connection.id);
         const outcome: BatchOutcome = await writeBatch(
           tx,
@@ -168,13 +186,14 @@ export function createRunExecutor(deps: ExecutorDeps) {
         withoutRoomType += outcome.withoutRoomType;
         return delta;
       };
-      const settle = (delta: Omit<RunProgress, 'run'>) => {
+      // After each committed batch; the run goes on once the listener is done.
+      const settle = async (delta: Omit<RunProgress, 'run'>) => {
         for (const key of Object.keys(delta) as Array<keyof typeof delta>) progress[key] += delta[key];
         accepted = [];
         rejected = [];
         replayed = [];
         pending = { pages: 0, fetched: 0 };
-        onProgress?.({ ...progress });
+        await onProgress?.({ ...progress });
       };
 
       const pages: AsyncIterator<Page> = replay
@@ -231,7 +250,7 @@ export function createRunExecutor(deps: ExecutorDeps) {
         timings.map_ms += performance.now() - mapStart;
         if (accepted.length + rejected.length >= batchSize) {
           const writeStart = performance.now();
-          settle(
+          await settle(
             await db.transaction().execute(async (tx) => {
               await runs.commitWithoutFlush(tx);
               return write(tx);
@@ -244,7 +263,7 @@ export function createRunExecutor(deps: ExecutorDeps) {
 
       // The last batch commits with the cursor, the drift report and the run's outcome.
       const writeStart = performance.now();
-      const finished = await db.transaction().execute(async (tx) => {
+      const { finished, delta } = await db.transaction().execute(async (tx) => {
         const delta = await write(tx);
         const total = { ...progress };
         for (const key of Object.keys(delta) as Array<keyof typeof delta>) total[key] += delta[key];
@@ -259,19 +278,20 @@ export function createRunExecutor(deps: ExecutorDeps) {
           warnings.unknown_room_type_codes = Object.fromEntries(unknownRoomTypes);
         if (withoutRoomType > 0) warnings.bookings_without_room_type = withoutRoomType;
         timings.write_ms += performance.now() - writeStart;
-        const row = await runs.finishRun(tx, runId, {
+        // Still running: write() locked the run and checked it.
+        const row = (await runs.finishRun(tx, runId, {
           status: total.quarantined > 0 ? 'partial' : 'succeeded',
           cursor_after: moved ?? locked?.cursor ?? null,
           schema_drift: drift,
           warnings: Object.keys(warnings).length > 0 ? warnings : null,
           timings: roundTimings({ ...timings, total_ms: performance.now() - started }),
           error: null,
-        });
+        }))!;
         await runs.recordLastRun(tx, connection.id, row, moved);
         await completeRun(tx, row);
-        settle(delta);
-        return row;
+        return { finished: row, delta };
       });
+      await settle(delta);
       logger.info(
         { run: runId, property: finished.property_id, status: finished.status, fetched: finished.fetched },
         'PMS sync finished',
@@ -296,11 +316,15 @@ export function createRunExecutor(deps: ExecutorDeps) {
           timings: roundTimings({ ...timings, total_ms: performance.now() - started }),
           error: message,
         });
+        // Already failed as abandoned: it keeps that outcome.
+        if (!row) return (await runs.getRun(tx, runId))!;
         if (connection) await runs.recordLastRun(tx, connection.id, row, undefined);
         await completeRun(tx, row);
         return row;
       });
       return toRunView(failed);
+    } finally {
+      clearInterval(heartbeat);
     }
   }
 
@@ -308,6 +332,26 @@ export function createRunExecutor(deps: ExecutorDeps) {
 }
 
 export type RunExecutor = ReturnType<typeof createRunExecutor>;
+
+/**
+ * Fails the runs whose process stopped beating (all, or one connection's) and ends each as any
+ * failed run ends: the connection's last run, the completion event, the audit row. Their cursor
+ * stays where it was.
+ */
+export async function failAbandonedRuns(
+  db: Db,
+  silentSeconds: number,
+  connectionId?: string,
+): Promise<string[]> {
+  return db.transaction().execute(async (tx) => {
+    const abandoned = await runs.failAbandonedRuns(tx, silentSeconds, connectionId);
+    for (const row of abandoned) {
+      await runs.recordLastRun(tx, row.connection_id, row, undefined);
+      await completeRun(tx, row);
+    }
+    return abandoned.map((row) => row.id);
+  });
+}
 
 /** The end of every run: its completion event and an audit row, in the run's last transaction. */
 async function completeRun(tx: Tx, row: runs.RunRow): Promise<void> {

@@ -165,7 +165,7 @@ export async function finishRun(
     timings: RunRow['timings'];
     error: string | null;
   },
-): Promise<RunRow> {
+): Promise<RunRow | undefined> {
   return (await tx
     .updateTable('sync_run')
     .set({
@@ -176,20 +176,56 @@ export async function finishRun(
       finished_at: new Date(),
     })
     .where('id', '=', id)
+    // A run failed as abandoned stays failed: its late outcome changes nothing.
+    .where('status', '=', 'running')
     .returning([...runColumns, SORT_KEY])
-    .executeTakeFirstOrThrow()) as RunRow;
+    .executeTakeFirst()) as RunRow | undefined;
 }
 
-/** Runs whose worker stopped sending heartbeats (a crash) are failed, so the hotel can sync again. */
-export async function failAbandonedRuns(db: Db, silentSeconds: number): Promise<string[]> {
-  const rows = await db
+/**
+ * Locks the run for this transaction and says whether it is still running: a run failed as
+ * abandoned while its process was only stalled must not write another batch.
+ */
+export async function lockRunning(tx: Tx, id: string): Promise<boolean> {
+  const row = await tx
+    .selectFrom('sync_run')
+    .select('status')
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+  return row?.status === 'running';
+}
+
+/** A live run says so, whether or not it has made progress (a slow PMS page, a long batch). */
+export async function beat(db: Db, id: string): Promise<void> {
+  await db
     .updateTable('sync_run')
-    .set({ status: 'failed', finished_at: new Date(), error: 'abandoned: its worker stopped (no heartbeat)' })
+    .set({ heartbeat_at: new Date() })
+    .where('id', '=', id)
     .where('status', '=', 'running')
-    .where('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${silentSeconds})`)
-    .returning('id')
     .execute();
-  return rows.map((r) => r.id);
+}
+
+/**
+ * Runs whose process stopped beating (a crash, a kill) are failed, so the hotel can sync again;
+ * all of them, or one connection's. Returns them, for the caller to finish as any failed run.
+ */
+export async function failAbandonedRuns(
+  tx: Tx,
+  silentSeconds: number,
+  connectionId?: string,
+): Promise<RunRow[]> {
+  let query = tx
+    .updateTable('sync_run')
+    .set({
+      status: 'failed',
+      finished_at: new Date(),
+      error: 'abandoned: its process stopped (no heartbeat)',
+    })
+    .where('status', '=', 'running')
+    .where('heartbeat_at', '<', sql<Date>`now() - make_interval(secs => ${silentSeconds})`);
+  if (connectionId) query = query.where('connection_id', '=', connectionId);
+  return (await query.returning([...runColumns, SORT_KEY]).execute()) as RunRow[];
 }
 
 export async function recordLastRun(

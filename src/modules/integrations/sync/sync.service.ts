@@ -8,7 +8,12 @@ import { assertIntegrationAdmin } from '../integrations.access.ts';
 import { ConnectionMissingError } from '../integrations.errors.ts';
 import { mapBounded } from './prefetch.ts';
 import * as quarantine from './quarantine.repository.ts';
-import { createRunExecutor, type ExecutorDeps, type RunProgress } from './run-executor.ts';
+import {
+  createRunExecutor,
+  type ExecutorDeps,
+  failAbandonedRuns,
+  type ProgressListener,
+} from './run-executor.ts';
 import * as runs from './sync.repository.ts';
 import { type RunView, toErrorView, toRunView } from './sync.views.ts';
 
@@ -27,6 +32,7 @@ export function createSyncService(deps: SyncServiceDeps) {
   const { db } = deps;
   const executor = createRunExecutor(deps);
   const concurrency = deps.concurrency ?? 4;
+  const abandonedAfterSeconds = deps.abandonedAfterSeconds ?? 60;
   const background = new Set<Promise<unknown>>();
 
   function inBackground(runId: string) {
@@ -45,6 +51,8 @@ export function createSyncService(deps: SyncServiceDeps) {
   ) {
     const connection = await findConnection(db, propertyId);
     if (!connection) throw new ConnectionMissingError(propertyId);
+    // A run left behind by a process that died must not hold the hotel until a worker's sweep.
+    await failAbandonedRuns(db, abandonedAfterSeconds, connection.id);
     const queued = await runs.queueRun(db, {
       property_id: propertyId,
       connection_id: connection.id,
@@ -78,16 +86,18 @@ export function createSyncService(deps: SyncServiceDeps) {
     return { run: await waitFor(queued.run.id), finished: true };
   }
 
+  /** Waits for a run another request started; one whose process died ends failed, not never. */
   async function waitFor(runId: string): Promise<RunView> {
     for (;;) {
       const row = (await runs.getRun(db, runId))!;
       if (row.status !== 'queued' && row.status !== 'running') return toRunView(row);
+      if (row.status === 'running') await failAbandonedRuns(db, abandonedAfterSeconds, row.connection_id);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 
   /** Executes runs, `concurrency` hotels at a time; one hotel's failure never stops another's. */
-  async function executeMany(runIds: string[], onProgress?: (progress: RunProgress) => void) {
+  async function executeMany(runIds: string[], onProgress?: ProgressListener) {
     const settled = await mapBounded(runIds, concurrency, (id) => executor.execute(id, onProgress));
     return settled.map((s, i) =>
       s.status === 'fulfilled'
@@ -149,7 +159,7 @@ export function createSyncService(deps: SyncServiceDeps) {
     /** Queues and runs syncs for some properties, `concurrency` at a time: the CLI. */
     async syncProperties(
       propertyIds: string[],
-      onProgress?: (progress: RunProgress) => void,
+      onProgress?: ProgressListener,
       onQueued?: (runId: string, propertyId: string) => void,
     ) {
       const ids: string[] = [];
@@ -161,7 +171,8 @@ export function createSyncService(deps: SyncServiceDeps) {
       return executeMany(ids, onProgress);
     },
 
-    failAbandoned: (silentSeconds: number) => runs.failAbandonedRuns(db, silentSeconds),
+    /** Fails every run whose process stopped beating, for the worker's sweep. */
+    failAbandoned: () => failAbandonedRuns(db, abandonedAfterSeconds),
     orphanedQueued: (olderThanSeconds: number) => runs.queuedRunIds(db, 100, olderThanSeconds),
 
     async getRun(actor: Actor, id: string): Promise<RunView> {
