@@ -40,9 +40,12 @@ export interface ExecutorDeps {
   budget?: (key: string, requestsPerSecond: number | undefined) => RequestBudget;
   /** Where PMS requests may connect (PMS_ALLOWED_NETWORKS). */
   allowedNetworks?: EgressPolicy;
-  /** A running run silent this long is failed as abandoned (PMS_SYNC_ABANDONED_SECONDS); 60 by default. */
+  /** A running run silent this long is failed as abandoned (PMS_SYNC_ABANDONED_SECONDS). */
   abandonedAfterSeconds?: number;
 }
+
+/** PMS_SYNC_ABANDONED_SECONDS's default; a live run beats four times in that span. */
+export const ABANDONED_AFTER_SECONDS = 60;
 
 export interface RunProgress {
   run: string;
@@ -87,7 +90,7 @@ export function createRunExecutor(deps: ExecutorDeps) {
   // than 1,000. The calendar's locks are held only for its last statement and the commit.
   const batchSize = deps.batchSize ?? 5000;
   const budget = deps.budget ?? ((key, rps) => budgetFor(key, rps));
-  const abandonedAfterSeconds = deps.abandonedAfterSeconds ?? 60;
+  const abandonedAfterSeconds = deps.abandonedAfterSeconds ?? ABANDONED_AFTER_SECONDS;
 
   async function execute(runId: string, onProgress?: ProgressListener): Promise<RunView> {
     const claimed = await runs.claimRun(db, runId);
