@@ -22,6 +22,8 @@ describe('loadConfig', () => {
       host: '0.0.0.0',
       databaseUrl: undefined,
       databasePoolSize: 20,
+      databaseStatementTimeoutMs: 30_000,
+      databaseIdleInTransactionTimeoutMs: 10_000,
       dataDir: path.resolve('./.pms'),
       jwtSecret: undefined,
       kafkaBrokers: [],
@@ -41,6 +43,7 @@ describe('loadConfig', () => {
       LOCK_POLICY: 'maybe',
       LOCK_TIMEOUT_MS: '1',
       DATABASE_POOL_SIZE: '0',
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '-5',
       PMS_SYNC_ABANDONED_SECONDS: '1',
       JWT_SECRET: 'short',
       PMS_SECRETS_KEY: 'not-hex',
@@ -73,6 +76,16 @@ describe('loadConfig', () => {
     expect(message).toContain('"loud"');
     expect(message).toContain('"intranet"');
     expect(message).not.toContain('short');
+  });
+
+  it('wants a statement limit longer than the lock wait it contains, or none', () => {
+    expect(problemsOf({ LOCK_TIMEOUT_MS: '5000', DATABASE_STATEMENT_TIMEOUT_MS: '5000' })).toEqual([
+      'DATABASE_STATEMENT_TIMEOUT_MS: must be 0 or longer than LOCK_TIMEOUT_MS (5000), got 5000',
+    ]);
+    expect(
+      load({ LOCK_TIMEOUT_MS: '5000', DATABASE_STATEMENT_TIMEOUT_MS: '0' }).databaseStatementTimeoutMs,
+    ).toBe(0);
+    expect(load({ DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '0' }).databaseIdleInTransactionTimeoutMs).toBe(0);
   });
 
   it('rejects a DATABASE_URL that is not a URL', () => {

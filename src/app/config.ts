@@ -14,6 +14,13 @@ export interface AppConfig {
   databaseUrl: string | undefined;
   /** Most connections one process's pool opens (DATABASE_POOL_SIZE); docs/deploy.md sizes the server for it. */
   databasePoolSize: number;
+  /**
+   * Longest one statement runs (DATABASE_STATEMENT_TIMEOUT_MS; 0 = no limit); the client gives up 5 s
+   * later and closes the connection. Migrations run without it.
+   */
+  databaseStatementTimeoutMs: number;
+  /** Longest a transaction may wait for its process (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS; 0 = no limit). */
+  databaseIdleInTransactionTimeoutMs: number;
   dataDir: string;
   jwtSecret: string | undefined;
   secretsKey: string | undefined;
@@ -155,6 +162,22 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     host: env.HOST || '0.0.0.0',
     databaseUrl,
     databasePoolSize: intSetting(env, 'DATABASE_POOL_SIZE', 20, 1, 1000, problems),
+    databaseStatementTimeoutMs: intSetting(
+      env,
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      30_000,
+      0,
+      86_400_000,
+      problems,
+    ),
+    databaseIdleInTransactionTimeoutMs: intSetting(
+      env,
+      'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+      10_000,
+      0,
+      86_400_000,
+      problems,
+    ),
     dataDir: path.resolve(env.PMS_DATA_DIR || './.pms'),
     jwtSecret,
     secretsKey,
@@ -174,6 +197,12 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     syncAbandonedSeconds: intSetting(env, 'PMS_SYNC_ABANDONED_SECONDS', 60, 4, 86_400, problems),
     eventRetentionDays: intSetting(env, 'EVENT_RETENTION_DAYS', 90, 0, 36500, problems),
   };
+  // A booking waits for its locks inside one statement: the statement's limit must leave it that wait.
+  if (config.databaseStatementTimeoutMs > 0 && config.databaseStatementTimeoutMs <= config.lockTimeoutMs) {
+    problems.push(
+      `DATABASE_STATEMENT_TIMEOUT_MS: must be 0 or longer than LOCK_TIMEOUT_MS (${config.lockTimeoutMs}), got ${config.databaseStatementTimeoutMs}`,
+    );
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -39,6 +39,8 @@ export async function openDatabase(
     connectionString: url,
     max: options.poolSize ?? config.databasePoolSize,
     applicationName: options.applicationName,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
   });
   return {
     url,

@@ -1,9 +1,19 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestDatabase } from '../../test/helpers/context.ts';
+import { startPgProxy } from '../../test/helpers/pg-proxy.ts';
 import { loadConfig } from '../app/config.ts';
 import { openDatabase } from './connect.ts';
-import { createDb, createPool, type Db, PREPARED, PREPARED_MARK } from './database.ts';
+import {
+  createDb,
+  createPool,
+  type Db,
+  PREPARED,
+  PREPARED_MARK,
+  QueryTimeoutError,
+  READ_TIMEOUT_MARGIN_MS,
+  withoutTimeLimits,
+} from './database.ts';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -170,3 +180,122 @@ describe('DATABASE_POOL_SIZE', () => {
     }
   });
 });
+
+describe('time limits', () => {
+  const show = async (db: Db, setting: string) =>
+    (await sql<Record<string, string>>`SHOW ${sql.raw(setting)}`.execute(db)).rows[0]![setting];
+
+  it('every session of the pool starts with the statement and idle-in-transaction limits', async () => {
+    const config = loadConfig(
+      {
+        DATABASE_URL: database.url,
+        DATABASE_STATEMENT_TIMEOUT_MS: '7000',
+        DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '3000',
+      },
+      { dotenv: false },
+    );
+    const opened = await openDatabase(config, { applicationName: 'pms-limits' });
+    try {
+      expect(await show(opened.db, 'statement_timeout')).toBe('7s');
+      expect(await show(opened.db, 'idle_in_transaction_session_timeout')).toBe('3s');
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('a statement over the limit is cancelled by the server, and its connection serves the next one', async () => {
+    const db = createDb({ connectionString: database.url, max: 1, statementTimeoutMs: 300 });
+    try {
+      const pid = async () =>
+        (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+      const before = await pid();
+      await expect(sql`SELECT pg_sleep(2)`.execute(db)).rejects.toMatchObject({ code: '57014' });
+      expect(await pid()).toBe(before);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('a transaction left waiting by its client is ended by the server, releasing its row locks', async () => {
+    const db = createDb({ connectionString: database.url, max: 2, idleInTransactionTimeoutMs: 300 });
+    const other = createDb({ connectionString: database.url, max: 1 });
+    try {
+      await sql`CREATE TABLE IF NOT EXISTS limits_probe (id int PRIMARY KEY)`.execute(other);
+      await sql`INSERT INTO limits_probe VALUES (1) ON CONFLICT DO NOTHING`.execute(other);
+      const held = db.transaction().execute(async (tx) => {
+        await sql`SELECT id FROM limits_probe WHERE id = 1 FOR UPDATE`.execute(tx);
+        // The process stops talking to the database here, locks held: until the server ends it.
+        await waitForSessionGone(other, 'limits_probe');
+        await sql`SELECT 1`.execute(tx);
+      });
+      // The server ended the session (25P03); what reaches the caller is the ROLLBACK after it.
+      await expect(held).rejects.toThrow(/not queryable|terminated/);
+      // The row is free again: a fail-fast lock gets it.
+      const locked = await other
+        .transaction()
+        .execute(
+          async (tx) =>
+            (await sql`SELECT id FROM limits_probe WHERE id = 1 FOR UPDATE NOWAIT`.execute(tx)).rows,
+        );
+      expect(locked).toEqual([{ id: 1 }]);
+      // The pool dropped the ended session and opens a new one for the next statement.
+      expect((await sql<{ v: number }>`SELECT 1 AS v`.execute(db)).rows).toEqual([{ v: 1 }]);
+    } finally {
+      await sql`DROP TABLE IF EXISTS limits_probe`.execute(other);
+      await db.destroy();
+      await other.destroy();
+    }
+  });
+
+  it('withoutTimeLimits lifts the limit on one connection, then restores it', async () => {
+    const db = createDb({ connectionString: database.url, max: 1, statementTimeoutMs: 300 });
+    try {
+      await withoutTimeLimits(db, async (connection) => {
+        expect(await show(connection, 'statement_timeout')).toBe('0');
+        await sql`SELECT pg_sleep(0.5)`.execute(connection);
+      });
+      expect(await show(db, 'statement_timeout')).toBe('300ms');
+      await expect(sql`SELECT pg_sleep(1)`.execute(db)).rejects.toMatchObject({ code: '57014' });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('a server that stops answering fails the statement after the limit and the margin, and its connection is dropped', async () => {
+    const url = new URL(database.url);
+    const proxy = await startPgProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    const db = createDb({ connectionString: proxy.urlFor(database.url), max: 1, statementTimeoutMs: 200 });
+    try {
+      const pid = async () =>
+        (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(db)).rows[0]!.pid;
+      const first = await pid();
+      proxy.freezeAll();
+      const started = performance.now();
+      const error = await sql`SELECT 1`.execute(db).catch((e: unknown) => e);
+      const waited = performance.now() - started;
+      expect(error).toBeInstanceOf(QueryTimeoutError);
+      expect((error as QueryTimeoutError).timeoutMs).toBe(200 + READ_TIMEOUT_MARGIN_MS);
+      // pg's own timer decides; without the limit the statement would wait as long as TCP does.
+      expect(waited).toBeGreaterThanOrEqual(200 + READ_TIMEOUT_MARGIN_MS - 50);
+      proxy.thaw();
+      // The next statement runs on a new session: the silent one was closed, not reused.
+      expect(await pid()).not.toBe(first);
+    } finally {
+      await db.destroy();
+      await proxy.close();
+    }
+  }, 20_000);
+});
+
+/** Waits (bounded) until no session runs or ran a statement mentioning `text` while idle in a transaction. */
+async function waitForSessionGone(db: Db, text: string) {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const rows = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM pg_stat_activity
+      WHERE state = 'idle in transaction' AND query LIKE ${`%${text}%FOR UPDATE%`}`.execute(db);
+    if (rows.rows[0]!.n === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`a session idle in a transaction on ${text} was still there after 10 s`);
+}

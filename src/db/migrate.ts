@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { FileMigrationProvider, type MigrationResultSet, Migrator } from 'kysely/migration';
+import { withoutTimeLimits } from './database.ts';
 
 const migrationFolder = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -18,9 +19,15 @@ export function createMigrator<T>(db: Kysely<T>): Migrator {
   });
 }
 
-/** Applies every pending migration in name order; throws with the failing migration's name. */
+/**
+ * Applies every pending migration in name order; throws with the failing migration's name. Runs
+ * without the pool's statement limit: a migration's length grows with the tables it rewrites, and
+ * a process waiting for another's migration lock waits as long as that takes.
+ */
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<string[]> {
-  const result: MigrationResultSet = await createMigrator(db).migrateToLatest();
+  const result: MigrationResultSet = await withoutTimeLimits(db, (connection) =>
+    createMigrator(connection).migrateToLatest(),
+  );
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     const cause = result.error instanceof Error ? result.error.message : String(result.error);

@@ -111,7 +111,12 @@ export async function createTestContext(
   const lease = poolSize > LIGHT_FILE_CONNECTIONS ? await holdConnectionLease() : undefined;
   const database = await createTestDatabase();
   const config = testConfig(options.env);
-  const db = createDb({ connectionString: database.url, max: poolSize });
+  const db = createDb({
+    connectionString: database.url,
+    max: poolSize,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+  });
   const jwtKey = new TextEncoder().encode(config.jwtSecret);
   const app = await buildApp({ config, db, jwtKey, databaseUrl: database.url });
   await app.ready();

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { QueryTimeoutError } from '../../db/database.ts';
 import { DomainError, type FieldProblem } from '../errors.ts';
 import { toFieldProblems } from './validation.ts';
 
@@ -102,6 +103,14 @@ function classify(error: FastifyError & { code?: string }): ProblemBody {
     const errors = toFieldProblems(error.validation as never, part);
     const summary = errors.map((e) => `${e.pointer} ${e.message}`).join('; ');
     return { status: 400, code: 'VALIDATION_ERROR', detail: `Invalid request: ${summary}`, errors };
+  }
+  if (error instanceof QueryTimeoutError) {
+    return {
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      detail:
+        'The database did not answer in time; retry shortly (with the same Idempotency-Key for a booking).',
+    };
   }
   if (error.code && PG_ERRORS[error.code]) {
     const known = PG_ERRORS[error.code]!;

@@ -72,7 +72,10 @@ export async function listen(options: ListenOptions): Promise<PgListener> {
     const client = new pg.Client({
       connectionString: options.connectionString,
       application_name: options.applicationName ?? 'pms-listener',
+      // A listener only receives: without keep-alive probes after 10 s of silence (then one a
+      // second, ten in all), a server that went away silently would be noticed after two hours.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     client.on('notification', (message) => options.onNotification(message.channel, message.payload ?? ''));
     client.on('error', (error) => {
