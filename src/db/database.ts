@@ -159,6 +159,31 @@ function wrapClientQuery(client: pg.PoolClient, defaultReadTimeoutMs: number): v
   }) as typeof client.query;
 }
 
+type TimeLimits = Pick<DbOptions, 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>;
+
+/**
+ * The settings every long-lived connection of ours gets, for pg's Client or Pool: TCP keep-alive
+ * after 10 s of silence and ten unanswered probes a second apart (Node's settings), so the kernel
+ * notices a peer or middlebox that went away (without a delay the system's default applies, two
+ * hours); and the time limits, sent at connection start so every session has them (0 leaves the
+ * server's own).
+ */
+export function connectionSettings(limits: TimeLimits): pg.ClientConfig {
+  return {
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(limits.statementTimeoutMs ? { statement_timeout: limits.statementTimeoutMs } : {}),
+    ...(limits.idleInTransactionTimeoutMs
+      ? { idle_in_transaction_session_timeout: limits.idleInTransactionTimeoutMs }
+      : {}),
+  };
+}
+
+/** How long the client waits for an answer: the statement limit and the margin, or 0 (no limit). */
+export function readTimeoutFor(limits: TimeLimits): number {
+  return limits.statementTimeoutMs ? limits.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS : 0;
+}
+
 export function createPool(options: DbOptions): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
@@ -172,18 +197,9 @@ export function createPool(options: DbOptions): pg.Pool {
     // without reaping against 140–290 ms with it (docs/PERFORMANCE.md). The pool never holds more
     // than `max`, which PostgreSQL's max_connections must allow for anyway (docs/deploy.md).
     idleTimeoutMillis: 0,
-    // Long-lived connections: TCP keep-alive lets the kernel notice a peer or middlebox that went
-    // away, here after 10 s of silence and ten unanswered probes a second apart (Node's settings);
-    // without a delay the system's default applies, two hours.
-    keepAlive: true,
-    keepAliveInitialDelayMillis: 10_000,
-    // Sent at connection start, so every session of the pool has them; 0 leaves the server's own.
-    ...(options.statementTimeoutMs ? { statement_timeout: options.statementTimeoutMs } : {}),
-    ...(options.idleInTransactionTimeoutMs
-      ? { idle_in_transaction_session_timeout: options.idleInTransactionTimeoutMs }
-      : {}),
+    ...connectionSettings(options),
   });
-  const readTimeoutMs = options.statementTimeoutMs ? options.statementTimeoutMs + READ_TIMEOUT_MARGIN_MS : 0;
+  const readTimeoutMs = readTimeoutFor(options);
   // A client that loses its server (a PostgreSQL restart) must not crash the process. The pool
   // listens on idle clients only; a checked-out client between two statements of a transaction
   // would emit an unhandled 'error'. The statement in flight, if any, still fails on its own.

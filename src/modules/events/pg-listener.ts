@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionSettings } from '../../db/database.ts';
 
 /** The channel the outbox trigger notifies on every committed event (migration 0030). */
 export const OUTBOX_CHANNEL = 'pms_outbox';
@@ -72,10 +73,9 @@ export async function listen(options: ListenOptions): Promise<PgListener> {
     const client = new pg.Client({
       connectionString: options.connectionString,
       application_name: options.applicationName ?? 'pms-listener',
-      // A listener only receives: without keep-alive probes after 10 s of silence (then one a
-      // second, ten in all), a server that went away silently would be noticed after two hours.
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
+      // A listener only receives: without early keep-alive probes, a server that went away
+      // silently would be noticed after two hours.
+      ...connectionSettings({}),
     });
     client.on('notification', (message) => options.onNotification(message.channel, message.payload ?? ''));
     client.on('error', (error) => {

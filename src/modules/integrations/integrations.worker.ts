@@ -1,6 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import { resolveSecretsKey } from '../../app/secrets.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
+import { connectionSettings, readTimeoutFor } from '../../db/database.ts';
 import { applyImportedChanges } from '../inventory/inventory.service.ts';
 import { createSyncService } from './sync/sync.service.ts';
 
@@ -26,7 +27,20 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
     allowedNetworks: config.pmsAllowedNetworks,
     abandonedAfterSeconds: config.syncAbandonedSeconds,
   });
-  const boss = new PgBoss({ connectionString: databaseUrl, max: 4, application_name: 'pms-sync' });
+  const limits = {
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+  };
+  const boss = new PgBoss({
+    connectionString: databaseUrl,
+    max: 4,
+    application_name: 'pms-sync',
+    // The same time limits as the process's own pool (docs/deploy.md, "Time limits on every
+    // connection"). pg-boss runs its statements through pool.query, which drops a connection whose
+    // statement failed, so pg's own client-side timeout cannot leave a busy connection in its pool.
+    ...connectionSettings(limits),
+    ...(readTimeoutFor(limits) > 0 && { query_timeout: readTimeoutFor(limits) }),
+  });
   boss.on('error', (error: unknown) => logger.error({ err: error }, 'pg-boss error'));
   await boss.start();
   await boss.createQueue(SWEEP);
