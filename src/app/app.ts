@@ -2,7 +2,6 @@ import { createSecretKey } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Db } from '../db/database.ts';
@@ -11,6 +10,7 @@ import type { TokenSettings } from '../modules/auth/auth.tokens.ts';
 import type { AppConfig, Role } from './config.ts';
 import { RateLimitedError } from './errors.ts';
 import { moduleRoutes } from './modules.ts';
+import { apiReferencePlugin } from './plugins/api-reference.ts';
 import { frameworkErrorProblem, installErrorHandler } from './plugins/error-handler.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
@@ -119,7 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
-  await app.register(scalar, { routePrefix: '/docs', logLevel: 'warn' });
+  await app.register(apiReferencePlugin);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(metricsPlugin);
   await app.register(authPlugin);
