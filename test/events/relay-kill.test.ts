@@ -3,19 +3,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEvent } from '../../src/modules/events/outbox.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import {
   deleteStream,
+  eventBurst,
+  expectStreamMatchesOutbox,
   isolatedStream,
   NATS_URL,
   reachable,
-  readStream,
+  startRelayWorker,
   streamCount,
   waitFor,
 } from '../helpers/events.ts';
 import { createProperty } from '../helpers/factories.ts';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import type { ServerProcess } from '../helpers/server-process.ts';
 
 const natsUp = await reachable(NATS_URL);
 if (!natsUp) console.warn(`[relay-kill.test] skipped: no NATS server at ${NATS_URL}`);
@@ -34,18 +35,7 @@ describe.skipIf(!natsUp)(
     const workers: ServerProcess[] = [];
 
     const startWorker = async () => {
-      const worker = await startServerProcess({
-        role: 'worker',
-        env: {
-          DATABASE_URL: ctx.databaseUrl,
-          NATS_URL,
-          NATS_STREAM: stream,
-          NATS_SUBJECT_PREFIX: prefix,
-          PMS_RELAY_LEASE_MS: '3000',
-          PMS_RELAY_POLL_MS: '200',
-          PMS_DATA_DIR: dataDir,
-        },
-      });
+      const worker = await startRelayWorker({ databaseUrl: ctx.databaseUrl, stream, prefix, dataDir });
       workers.push(worker);
       return worker;
     };
@@ -66,27 +56,13 @@ describe.skipIf(!natsUp)(
       const hotels = await Promise.all(Array.from({ length: PROPERTIES }, () => createProperty(ctx.db)));
       const first = await startWorker();
 
-      // Bookings of 1–3 events each, from several connections at once, until `until` events exist.
-      let written = 0;
-      const write = async (until: number) => {
-        const writer = async (w: number) => {
-          for (let i = 0; written < until; i++) {
-            const size = Math.min(1 + ((w + i) % 3), until - written);
-            written += size;
-            const hotel = hotels[(w * 7 + i) % PROPERTIES]!.id;
-            await ctx.db.transaction().execute(async (tx) => {
-              for (let k = 0; k < size; k++) {
-                await appendEvent(tx, k === 0 ? 'pms.reservation.created' : 'pms.inventory.updated', hotel, {
-                  w,
-                  i,
-                  k,
-                });
-              }
-            });
-          }
-        };
-        await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
-      };
+      // Bookings of 1–3 events each, from several connections at once.
+      const burst = eventBurst(
+        ctx.db,
+        hotels.map((hotel) => hotel.id),
+        WRITERS,
+      );
+      const write = (until: number) => burst.write(until);
 
       const firstHalf = write(TOTAL / 2);
       await waitFor(async () => ((await streamCount(nc, stream)) >= 300 ? true : undefined), {
@@ -106,7 +82,7 @@ describe.skipIf(!natsUp)(
       );
       await firstHalf;
       await write(TOTAL);
-      expect(written).toBe(TOTAL);
+      expect(burst.written()).toBe(TOTAL);
 
       await startWorker();
       await waitFor(async () => ((await streamCount(nc, stream)) >= TOTAL ? true : undefined), {
@@ -114,25 +90,13 @@ describe.skipIf(!natsUp)(
         what: 'every event in the stream',
       });
 
-      const committed = await ctx.db
-        .selectFrom('outbox_event')
-        .select(['id', 'property_id'])
-        .orderBy('position')
-        .execute();
-      expect(committed).toHaveLength(TOTAL);
-      const messages = await readStream(nc, stream);
-      const ids = messages.map((m) => m.msgId!);
-      expect(new Set(ids)).toEqual(new Set(committed.map((e) => e.id)));
-      for (const message of messages) expect(message.event.id).toBe(message.msgId);
-
-      // Order per property: the first time each event appears follows the committed order.
-      for (const hotel of hotels) {
-        const expected = committed.filter((e) => e.property_id === hotel.id).map((e) => e.id);
-        const firstSeen = [
-          ...new Set(messages.filter((m) => m.event.subject === hotel.id).map((m) => m.msgId!)),
-        ];
-        expect(firstSeen).toEqual(expected);
-      }
+      await expectStreamMatchesOutbox(
+        ctx.db,
+        nc,
+        stream,
+        hotels.map((hotel) => hotel.id),
+        TOTAL,
+      );
     });
   },
 );

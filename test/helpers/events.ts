@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { connect, type JsMsg, type NatsConnection } from 'nats';
+import { expect } from 'vitest';
 import type { Db } from '../../src/db/database.ts';
 import { appendEvent, type CloudEvent, type EventType } from '../../src/modules/events/outbox.ts';
+import { type ServerProcess, startServerProcess } from './server-process.ts';
 
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
@@ -143,4 +145,88 @@ export async function startHookServer(initialStatus = 200) {
     acceptedIds: () => received.filter((r) => r.status < 300).map((r) => r.headers['webhook-id']),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * A burst of outbox events for the relay tests: `writers` connections at once commit transactions
+ * of 1–3 events each (a booking's shape), spread over the hotels, until `until` events exist.
+ */
+export function eventBurst(db: Db, hotelIds: string[], writers: number) {
+  let written = 0;
+  return {
+    written: () => written,
+    async write(until: number) {
+      const writer = async (w: number) => {
+        for (let i = 0; written < until; i++) {
+          const size = Math.min(1 + ((w + i) % 3), until - written);
+          written += size;
+          const hotel = hotelIds[(w * 7 + i) % hotelIds.length]!;
+          await db.transaction().execute(async (tx) => {
+            for (let k = 0; k < size; k++) {
+              await appendEvent(tx, k === 0 ? 'pms.reservation.created' : 'pms.inventory.updated', hotel, {
+                w,
+                i,
+                k,
+              });
+            }
+          });
+        }
+      };
+      await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
+    },
+  };
+}
+
+/**
+ * The stream holds every committed event (by message id, duplicates allowed), and per property the
+ * first appearance of each event follows the committed order.
+ */
+export async function expectStreamMatchesOutbox(
+  db: Db,
+  nc: NatsConnection,
+  stream: string,
+  hotelIds: string[],
+  total: number,
+) {
+  const committed = await db
+    .selectFrom('outbox_event')
+    .select(['id', 'property_id'])
+    .orderBy('position')
+    .execute();
+  expect(committed).toHaveLength(total);
+  const messages = await readStream(nc, stream);
+  const ids = messages.map((m) => m.msgId!);
+  expect(new Set(ids)).toEqual(new Set(committed.map((e) => e.id)));
+  for (const message of messages) expect(message.event.id).toBe(message.msgId);
+  for (const hotel of hotelIds) {
+    const expected = committed.filter((e) => e.property_id === hotel).map((e) => e.id);
+    const firstSeen = [...new Set(messages.filter((m) => m.event.subject === hotel).map((m) => m.msgId!))];
+    expect(firstSeen).toEqual(expected);
+  }
+}
+
+/**
+ * A `pms start --role worker` process relaying to NATS `stream` under `prefix`, with short relay
+ * leases (3 s) and polls (200 ms) so a test sees a takeover in seconds.
+ */
+export function startRelayWorker(options: {
+  databaseUrl: string;
+  stream: string;
+  prefix: string;
+  dataDir: string;
+  env?: Record<string, string>;
+}): Promise<ServerProcess> {
+  return startServerProcess({
+    role: 'worker',
+    env: {
+      DATABASE_URL: options.databaseUrl,
+      NATS_URL,
+      NATS_STREAM: options.stream,
+      NATS_SUBJECT_PREFIX: options.prefix,
+      PMS_RELAY_LEASE_MS: '3000',
+      PMS_RELAY_POLL_MS: '200',
+      PMS_DATA_DIR: options.dataDir,
+      ...options.env,
+    },
+  });
 }
