@@ -5,7 +5,7 @@ import { inventoryProblems } from '../booking/invariants.ts';
 import { createTestDatabase } from '../helpers/context.ts';
 import { createProperty, createRoomType, createUser } from '../helpers/factories.ts';
 import { type PgProxy, startPgProxy } from '../helpers/pg-proxy.ts';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import { loginOverHttp, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
  * One API process loses its network to PostgreSQL in the middle of a booking, right after its
@@ -53,12 +53,7 @@ beforeAll(async () => {
     startServerProcess({ env: { DATABASE_URL: proxy.urlFor(database.url), ...limits } }),
     startServerProcess({ env: { DATABASE_URL: database.url, ...limits } }),
   ]);
-  const login = await fetch(`${healthy.url}/api/auth/token/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  token = ((await login.json()) as { access: string }).access;
+  token = await loginOverHttp(healthy.url, admin);
   const preload = await fetch(`${healthy.url}/api/inventory/preload/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -13,7 +13,7 @@ import {
   waitFor,
 } from '../helpers/events.ts';
 import { createProperty, createRoomType, createUser } from '../helpers/factories.ts';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import { loginOverHttp, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
  * The API process is killed (SIGKILL) in the middle of a booking load and restarted on the same
@@ -116,12 +116,7 @@ beforeAll(async () => {
   const admin = await createUser(db, { role: 'PROPERTY_ADMIN', propertyIds: [propertyId] });
   if (natsUp) worker = await startWorker();
   api = await startApi();
-  const login = await fetch(`${api.url}/api/auth/token/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  token = ((await login.json()) as { access: string }).access;
+  token = await loginOverHttp(api.url, admin);
   const preload = await fetch(`${api.url}/api/inventory/preload/`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -11,7 +11,12 @@ import {
 } from '../../src/modules/integrations/simulator/server.ts';
 import { createTestDatabase } from '../helpers/context.ts';
 import { createProperty, createUser } from '../helpers/factories.ts';
-import { callProcess, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import {
+  callProcess,
+  loginOverHttp,
+  type ServerProcess,
+  startServerProcess,
+} from '../helpers/server-process.ts';
 
 /**
  * A PMS that misbehaves (hangs past the timeout, answers garbage or JSON of the wrong shape, drops
@@ -114,12 +119,7 @@ beforeAll(async () => {
   api = await startServerProcess({
     env: { DATABASE_URL: database.url, LOGIN_RATE_LIMIT_PER_MINUTE: '1000', KAFKA_BROKERS: '', NATS_URL: '' },
   });
-  const login = await fetch(`${api.url}/api/auth/token/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  token = ((await login.json()) as { access: string }).access;
+  token = await loginOverHttp(api.url, admin);
   for (const variant of [SHORT_TIMEOUT, ROOMY_TIMEOUT]) {
     const uploaded = await callApi('POST', '/api/integrations/pms/configs/', faultConfig(variant));
     if (uploaded.status !== 201)

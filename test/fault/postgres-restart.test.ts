@@ -12,7 +12,7 @@ import {
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { inventoryProblems } from '../booking/invariants.ts';
 import { createProperty, createRoomType, createUser } from '../helpers/factories.ts';
-import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import { loginOverHttp, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
  * PostgreSQL restarts under the API: while it is down the API answers 503 with Retry-After (never a
@@ -40,12 +40,7 @@ beforeAll(async () => {
   const admin = await createUser(db, { role: 'SUPER_ADMIN' });
   await db.destroy();
   server = await startServerProcess({ env: { DATABASE_URL: databaseUrl } });
-  const login = await fetch(`${server.url}/api/auth/token/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: admin.email, password: admin.password }),
-  });
-  token = ((await login.json()) as { access: string }).access;
+  token = await loginOverHttp(server.url, admin);
 });
 
 afterAll(async () => {

@@ -5,7 +5,12 @@ import { type Simulator, startSimulator } from '../../src/modules/integrations/s
 import { inventoryProblems } from '../booking/invariants.ts';
 import { createTestDatabase } from '../helpers/context.ts';
 import { createProperty, createUser } from '../helpers/factories.ts';
-import { callProcess, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import {
+  callProcess,
+  loginOverHttp,
+  type ServerProcess,
+  startServerProcess,
+} from '../helpers/server-process.ts';
 
 /**
  * A PMS sync run whose API process is killed (`SIGKILL`) while it commits a batch: the batch rolls
@@ -33,12 +38,7 @@ async function startApi() {
       NATS_URL: '',
     },
   });
-  const login = await fetch(`${api.url}/api/auth/token/`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(adminLogin),
-  });
-  token = ((await login.json()) as { access: string }).access;
+  token = await loginOverHttp(api.url, adminLogin);
 }
 
 const callApi = (method: string, path: string, body?: unknown) => callProcess(api, token, method, path, body);

@@ -108,3 +108,15 @@ export async function callProcess(
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
+
+/** Signs in over HTTP, as a client of a spawned server does, and returns the access token. */
+export async function loginOverHttp(baseUrl: string, credentials: { email: string; password: string }) {
+  const response = await fetch(`${baseUrl}/api/auth/token/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: credentials.email, password: credentials.password }),
+  });
+  if (response.status !== 200)
+    throw new Error(`sign-in answered ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { access: string }).access;
+}
