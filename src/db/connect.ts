@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { AppConfig } from '../app/config.ts';
-import { createDb, type Db } from './database.ts';
+import { createDb, type Db, type TimeLimits } from './database.ts';
 import { bootEmbeddedPostgres, type EmbeddedServer, ensureDatabase } from './embedded.ts';
 
 export interface OpenDatabase {
@@ -8,6 +8,14 @@ export interface OpenDatabase {
   db: Db;
   embedded: EmbeddedServer | undefined;
   close(): Promise<void>;
+}
+
+/** The database time limits a process's connections get (docs/deploy.md, "Time limits"). */
+export function timeLimitsOf(config: AppConfig): TimeLimits {
+  return {
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+  };
 }
 
 /**
@@ -39,8 +47,7 @@ export async function openDatabase(
     connectionString: url,
     max: options.poolSize ?? config.databasePoolSize,
     applicationName: options.applicationName,
-    statementTimeoutMs: config.databaseStatementTimeoutMs,
-    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+    ...timeLimitsOf(config),
   });
   return {
     url,

@@ -159,7 +159,7 @@ function wrapClientQuery(client: pg.PoolClient, defaultReadTimeoutMs: number): v
   }) as typeof client.query;
 }
 
-type TimeLimits = Pick<DbOptions, 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>;
+export type TimeLimits = Pick<DbOptions, 'statementTimeoutMs' | 'idleInTransactionTimeoutMs'>;
 
 /**
  * The settings every long-lived connection of ours gets, for pg's Client or Pool: TCP keep-alive

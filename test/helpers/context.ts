@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app/app.ts';
 import { type AppConfig, loadConfig } from '../../src/app/config.ts';
+import { timeLimitsOf } from '../../src/db/connect.ts';
 import { createDb, type Db } from '../../src/db/database.ts';
 
 export interface TestContext {
@@ -114,8 +115,7 @@ export async function createTestContext(
   const db = createDb({
     connectionString: database.url,
     max: poolSize,
-    statementTimeoutMs: config.databaseStatementTimeoutMs,
-    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+    ...timeLimitsOf(config),
   });
   const jwtKey = new TextEncoder().encode(config.jwtSecret);
   const app = await buildApp({ config, db, jwtKey, databaseUrl: database.url });

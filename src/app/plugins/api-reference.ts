@@ -12,8 +12,8 @@ export const apiReferenceLoads = () => referenceLoads;
 
 /**
  * The interactive API reference (Scalar) at /docs, built from the app's OpenAPI document. Scalar's
- * module holds its whole browser bundle as one 4.2-MB string: about 12 MB of heap and 39 MB of RSS
- * in every API process, most of which never serve a page of it. So it is loaded on the first
+ * module holds its whole browser bundle as one 4.2-MB string: about 50 MB of RSS in every API
+ * process once served (docs/deploy.md), and most processes never serve a page of it. So it is loaded on the first
  * request for /docs, into a small Fastify instance of its own that this app forwards to.
  */
 export const apiReferencePlugin = fp(

@@ -1,6 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import { resolveSecretsKey } from '../../app/secrets.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
+import { timeLimitsOf } from '../../db/connect.ts';
 import { connectionSettings, readTimeoutFor } from '../../db/database.ts';
 import { applyImportedChanges } from '../inventory/inventory.service.ts';
 import { createSyncService } from './sync/sync.service.ts';
@@ -27,10 +28,7 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
     allowedNetworks: config.pmsAllowedNetworks,
     abandonedAfterSeconds: config.syncAbandonedSeconds,
   });
-  const limits = {
-    statementTimeoutMs: config.databaseStatementTimeoutMs,
-    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
-  };
+  const limits = timeLimitsOf(config);
   const boss = new PgBoss({
     connectionString: databaseUrl,
     max: 4,
