@@ -6,7 +6,7 @@ import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../src/modules/integrations/simulator/server.ts';
 import { bookingWorld, ratePlanWithAmount, reservationBody } from './booking/world.ts';
-import { call, createTestContext, type TestContext } from './helpers/context.ts';
+import { call, createTestContext, LOOPBACK_EGRESS, type TestContext } from './helpers/context.ts';
 import { databaseFingerprint } from './helpers/db-fingerprint.ts';
 import { commitEvent, startHookServer } from './helpers/events.ts';
 import { createProperty, createRoom, createUser, userWithToken } from './helpers/factories.ts';
@@ -412,6 +412,7 @@ let validate: ReturnType<typeof responseValidator>;
 let authorizations: fc.Arbitrary<string | undefined>;
 let simulator: Simulator;
 let hooks: Awaited<ReturnType<typeof startHookServer>>;
+let superAdminToken: string;
 
 async function seedWorld() {
   const world = await bookingWorld(t, { units: 50 });
@@ -419,6 +420,7 @@ async function seedWorld() {
   const room = await createRoom(t.db, world.property.id, world.roomType.id);
   const plan = await ratePlanWithAmount(t, world, { amount: '120.00' });
   const superAdmin = await userWithToken(t.app, t.db, { role: 'SUPER_ADMIN' });
+  superAdminToken = superAdmin.token;
   const as = (method: 'POST' | 'PUT', url: string, body?: unknown) =>
     call(t.app, method, url, { token: superAdmin.token, body }).then((res) => {
       if (res.status >= 300) throw new Error(`seed ${url}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -555,7 +557,7 @@ async function seedWorld() {
 }
 
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: LOOPBACK_EGRESS });
   simulator = await startSimulator({ dialects: ['acme'], bookings: 6, badRatio: 0.5, seed: 'fuzz' });
   hooks = await startHookServer();
   await seedWorld();
@@ -592,6 +594,59 @@ const idempotencyKeys = fc.oneof(
   { weight: 1, arbitrary: fc.stringMatching(/^[\x21-\x7E]{1,40}$/) },
   { weight: 1, arbitrary: hostileString.map((s) => s.slice(0, 300)) },
 );
+
+/** Control characters PostgreSQL stores (C0 but NUL, DEL, C1, line separators, a lone surrogate, a non-character). */
+const CONTROL_CHARACTERS = '\u0001\u0008\u000b\u001b\u001f\u007f\u0085\u2028\u2029\ud800\ufffe';
+
+/** Where a request holds strings: [location, apply(value) → the request with that string replaced]. */
+interface StringSlot {
+  at: string;
+  original: string;
+  with(value: string): { params: string[]; query: Array<[string, string]>; body: unknown };
+}
+
+function stringSlots(params: string[], query: Array<[string, string]>, body: unknown): StringSlot[] {
+  const slots: StringSlot[] = [];
+  for (const [i, original] of params.entries()) {
+    slots.push({
+      at: `/params/${i}`,
+      original,
+      with: (value) => ({ params: params.map((p, j) => (j === i ? value : p)), query, body }),
+    });
+  }
+  for (const [i, [name, original]] of query.entries()) {
+    slots.push({
+      at: `/querystring/${name}`,
+      original,
+      with: (value) => ({
+        params,
+        query: query.map((pair, j): [string, string] => (j === i ? [name, value] : pair)),
+        body,
+      }),
+    });
+  }
+  const walk = (node: unknown, path: Array<string | number>) => {
+    if (slots.length > 40) return;
+    if (typeof node === 'string') {
+      slots.push({
+        at: `/body/${path.join('/')}`,
+        original: node,
+        with: (value) => {
+          const copy = structuredClone(body) as Record<string | number, unknown>;
+          let parent = copy;
+          for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+          parent[path[path.length - 1]!] = value;
+          return { params, query, body: copy };
+        },
+      });
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node))
+        walk(child, [...path, Array.isArray(node) ? Number(key) : key]);
+    }
+  };
+  walk(body, []);
+  return slots;
+}
 
 describe('fuzzing every API operation', () => {
   it('finds the operations in the OpenAPI document', () => {
@@ -678,4 +733,60 @@ describe('fuzzing every API operation', () => {
     },
     60_000 + runsPerOperation * 8_000,
   );
+
+  it('answers control characters in every string of every operation without a 5xx, and a NUL with 400 naming where it is', async () => {
+    let sent = 0;
+    for (const [index, operation] of operations.entries()) {
+      const [clean] = fc.sample(
+        fc.record({
+          params: fc.tuple(...operation.params.map((p) => pathValue(operation, p))),
+          query: queryOf(operation),
+          body: operation.body ? plausible(operation.body, 'body', 0, true) : fc.constant(undefined),
+        }),
+        { numRuns: 1, seed: 20261208 + index },
+      );
+      for (const slot of stringSlots(clean!.params.map(String), clean!.query, clean!.body)) {
+        for (const [kind, value] of [
+          ['controls', `${slot.original}${CONTROL_CHARACTERS}`],
+          ['nul', `${slot.original}\u0000`],
+        ] as const) {
+          const request = slot.with(value);
+          let path = operation.path;
+          operation.params.forEach((p, i) => {
+            // A URL carries UTF-8 bytes: a lone surrogate cannot be sent in one (bodies carry it).
+            path = path.replace(`{${p.name}}`, encodeURIComponent(request.params[i]!.replace('\ud800', '')));
+          });
+          const query = new URLSearchParams(request.query).toString();
+          await syncRunsSettled();
+          const before = await databaseFingerprint(t.db);
+          const hasBody = !['GET', 'DELETE'].includes(operation.method);
+          const response = await t.app.inject({
+            method: operation.method as 'GET',
+            url: query ? `${path}?${query}` : path,
+            headers: {
+              authorization: `Bearer ${superAdminToken}`,
+              ...(hasBody ? { 'content-type': 'application/json' } : {}),
+            },
+            ...(hasBody ? { payload: JSON.stringify(request.body) ?? 'null' } : {}),
+          });
+          sent++;
+          const status = response.statusCode;
+          const label = `${operation.method} ${operation.path} with ${kind} at ${slot.at} → ${status} ${response.body.slice(0, 300)}`;
+          expect(status, label).toBeLessThan(500);
+          if (status >= 400) {
+            const problem = JSON.parse(response.body);
+            expect(typeof problem.code, label).toBe('string');
+            expect(await databaseFingerprint(t.db), `${label} wrote to the database`).toBe(before);
+          }
+          if (kind === 'nul') {
+            expect(status, label).toBe(400);
+            const problem = JSON.parse(response.body);
+            expect(problem.code, label).toBe('VALIDATION_ERROR');
+          }
+        }
+      }
+    }
+    console.log(`[fuzz] control characters: ${sent} requests`);
+    expect(sent).toBeGreaterThan(operations.length);
+  }, 600_000);
 });

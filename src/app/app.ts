@@ -14,7 +14,7 @@ import { apiReferencePlugin } from './plugins/api-reference.ts';
 import { frameworkErrorProblem, installErrorHandler } from './plugins/error-handler.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
-import { installValidators } from './plugins/validation.ts';
+import { installNulGuard, installValidators } from './plugins/validation.ts';
 import { Problem } from './schemas.ts';
 
 declare module 'fastify' {
@@ -63,6 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // The API speaks JSON only: any other body is 415, not a string that fails a schema later.
   app.removeContentTypeParser('text/plain');
   installValidators(app);
+  installNulGuard(app);
   installErrorHandler(app);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

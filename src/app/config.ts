@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
+import { DEFAULT_SHARED_DIR } from '../db/embedded-root.ts';
 import { DEFAULT_EGRESS, type EgressPolicy, parseEgressPolicy } from './egress.ts';
 
 export type LockPolicy = 'wait' | 'nowait';
@@ -22,6 +23,8 @@ export interface AppConfig {
   /** Longest a transaction may wait for its process (DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS; 0 = no limit). */
   databaseIdleInTransactionTimeoutMs: number;
   dataDir: string;
+  /** As root: where the embedded PostgreSQL goes when the postgres user cannot reach dataDir (PMS_EMBEDDED_SHARED_DIR). */
+  embeddedSharedDir: string;
   jwtSecret: string | undefined;
   secretsKey: string | undefined;
   kafkaBrokers: string[];
@@ -37,9 +40,9 @@ export interface AppConfig {
   /** Longest an authenticated user is served from memory (changes evict it at once); 0 = off. */
   authCacheTtlMs: number;
   refreshTokenTtlSeconds: number;
-  /** Where webhook deliveries may connect (WEBHOOK_ALLOWED_NETWORKS; docs/events.md). */
+  /** Where webhook deliveries may connect (WEBHOOK_ALLOWED_NETWORKS, `external` by default; docs/events.md). */
   webhookAllowedNetworks: EgressPolicy;
-  /** Where PMS pulls may connect, redirects included (PMS_ALLOWED_NETWORKS; docs/integrations.md). */
+  /** Where PMS pulls may connect, redirects included (PMS_ALLOWED_NETWORKS, `external` by default; docs/integrations.md). */
   pmsAllowedNetworks: EgressPolicy;
   /**
    * A running sync run silent this long (PMS_SYNC_ABANDONED_SECONDS) lost its process: it is failed and
@@ -48,6 +51,8 @@ export interface AppConfig {
   syncAbandonedSeconds: number;
   /** Days an event stays in the outbox (the replay history) once every sink has it; 0 = forever. */
   eventRetentionDays: number;
+  /** Bearer token a scraper must send to GET /metrics (METRICS_TOKEN); unset = /metrics is off. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -141,6 +146,11 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     problems.push('PMS_SECRETS_KEY: expected 64 hex characters (a 256-bit key)');
   }
 
+  const metricsToken = env.METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && !/^[\x21-\x7e]{24,512}$/.test(metricsToken)) {
+    problems.push('METRICS_TOKEN: expected 24 to 512 printable characters without spaces');
+  }
+
   const kafkaSource = env.KAFKA_BROKERS ? 'KAFKA_BROKERS' : 'KAFKA_BOOTSTRAP_SERVERS';
   const kafkaBrokers = listSetting(env.KAFKA_BROKERS || env.KAFKA_BOOTSTRAP_SERVERS);
   for (const broker of kafkaBrokers) {
@@ -179,6 +189,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
       problems,
     ),
     dataDir: path.resolve(env.PMS_DATA_DIR || './.pms'),
+    embeddedSharedDir: path.resolve(env.PMS_EMBEDDED_SHARED_DIR || DEFAULT_SHARED_DIR),
     jwtSecret,
     secretsKey,
     kafkaBrokers,
@@ -196,6 +207,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     pmsAllowedNetworks: networks('PMS_ALLOWED_NETWORKS'),
     syncAbandonedSeconds: intSetting(env, 'PMS_SYNC_ABANDONED_SECONDS', 60, 4, 86_400, problems),
     eventRetentionDays: intSetting(env, 'EVENT_RETENTION_DAYS', 90, 0, 36500, problems),
+    metricsToken,
   };
   // A booking waits for its locks inside one statement: the statement's limit must leave it that wait.
   if (config.databaseStatementTimeoutMs > 0 && config.databaseStatementTimeoutMs <= config.lockTimeoutMs) {

@@ -33,8 +33,8 @@ export class UnauthenticatedError extends DomainError {
 }
 
 export class ForbiddenError extends DomainError {
-  constructor(message = 'You do not have permission to perform this action.') {
-    super('FORBIDDEN', 403, message);
+  constructor(message = 'You do not have permission to perform this action.', code = 'FORBIDDEN') {
+    super(code, 403, message);
   }
 }
 

@@ -13,6 +13,43 @@ function serializeError(error: Error): pino.SerializedError {
   return serialized;
 }
 
+/** Query values that cannot be personal data: ids, dates and instants, numbers, booleans. */
+const PLAIN_QUERY_VALUE =
+  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|-?\d{1,20}(?:\.\d{1,20})?|true|false)$/;
+
+/**
+ * A request URL fit for a log line: the path, and each query parameter with its value unless the
+ * value could be personal (a guest search by name, e-mail or phone): those read `[redacted]`.
+ */
+export function loggableUrl(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const query = new URLSearchParams(url.slice(at + 1));
+  const shown: string[] = [];
+  for (const [name, value] of query) {
+    const safeName = /^[\w.-]{1,64}$/.test(name) ? name : '[redacted]';
+    shown.push(`${safeName}=${PLAIN_QUERY_VALUE.test(value) ? value : '[redacted]'}`);
+  }
+  return shown.length > 0 ? `${url.slice(0, at)}?${shown.join('&')}` : url.slice(0, at);
+}
+
+/** Fastify's own request fields, with the query values that may be personal left out. */
+function serializeRequest(request: {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  socket?: { remotePort?: number };
+}) {
+  return {
+    method: request.method,
+    url: loggableUrl(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket?.remotePort,
+  };
+}
+
 /** pino, with every credential-bearing field redacted wherever it appears. */
 export function createLogger(
   config: Pick<AppConfig, 'logLevel'>,
@@ -33,7 +70,7 @@ export function createLogger(
       ],
       censor: '[redacted]',
     },
-    serializers: { err: serializeError },
+    serializers: { err: serializeError, req: serializeRequest },
   };
   return (destination ? pino(options, destination) : pino(options)) as FastifyBaseLogger;
 }

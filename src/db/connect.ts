@@ -38,6 +38,7 @@ export async function openDatabase(
   if (!url) {
     embedded = await bootEmbeddedPostgres({
       dataDir: path.join(config.dataDir),
+      sharedDir: config.embeddedSharedDir,
       log: options.log,
       stoppedByOwnerOnSignal: options.stoppedByOwnerOnSignal,
     });

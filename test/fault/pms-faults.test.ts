@@ -9,7 +9,7 @@ import {
   type Simulator,
   startSimulator,
 } from '../../src/modules/integrations/simulator/server.ts';
-import { createTestDatabase } from '../helpers/context.ts';
+import { createTestDatabase, LOOPBACK_EGRESS } from '../helpers/context.ts';
 import { createProperty, createUser } from '../helpers/factories.ts';
 import {
   callProcess,
@@ -117,7 +117,14 @@ beforeAll(async () => {
   simulator = await startSimulator({ dialects: ['acme'], bookings: BOOKINGS, seed: 'pms-faults' });
   proxy = await startProxy(simulator.url);
   api = await startServerProcess({
-    env: { DATABASE_URL: database.url, LOGIN_RATE_LIMIT_PER_MINUTE: '1000', KAFKA_BROKERS: '', NATS_URL: '' },
+    env: {
+      DATABASE_URL: database.url,
+      LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+      KAFKA_BROKERS: '',
+      NATS_URL: '',
+      // The simulated PMS and its faulty proxy listen on 127.0.0.1.
+      ...LOOPBACK_EGRESS,
+    },
   });
   token = await loginOverHttp(api.url, admin);
   for (const variant of [SHORT_TIMEOUT, ROOMY_TIMEOUT]) {
@@ -219,12 +226,14 @@ function fault(hotel: string, fields: Omit<Fault, 'hotel' | 'times'>): Fault {
 }
 
 describe('a misbehaving PMS', () => {
-  it('that hangs past the timeout: the run fails with the timeout named, the cursor stays', async () => {
+  it('that hangs past the timeout: the run fails with no HTTP answer (as for a closed port), the cursor stays', async () => {
     const hotel = await connectedHotel(3, SHORT_TIMEOUT);
     simulator.injectFaults(fault(hotel.hotel, { hangMs: TIMEOUT_MS * 4 }));
     await expectFailedRun(
       hotel,
-      new RegExp(`no answer within ${TIMEOUT_MS} ms.*after ${ATTEMPTS} attempts`),
+      new RegExp(
+        `: no HTTP answer \\(the connection failed, timed out or did not speak HTTP\\) \\(after ${ATTEMPTS} attempts\\)$`,
+      ),
       3,
     );
   });

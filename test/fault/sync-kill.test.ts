@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/database.ts';
 import { type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
 import { inventoryProblems } from '../booking/invariants.ts';
-import { createTestDatabase } from '../helpers/context.ts';
+import { createTestDatabase, LOOPBACK_EGRESS } from '../helpers/context.ts';
 import { createProperty, createUser } from '../helpers/factories.ts';
 import {
   callProcess,
@@ -36,6 +36,8 @@ async function startApi() {
       PMS_SYNC_ABANDONED_SECONDS: String(ABANDONED_SECONDS),
       KAFKA_BROKERS: '',
       NATS_URL: '',
+      // The simulated PMS listens on 127.0.0.1.
+      ...LOOPBACK_EGRESS,
     },
   });
   token = await loginOverHttp(api.url, adminLogin);

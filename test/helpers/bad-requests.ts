@@ -20,7 +20,7 @@ export interface Operation {
     name: string;
     schema: JsonSchema & { pattern?: string };
   }>;
-  requestBody?: { content: { 'application/json': { schema: JsonSchema } } };
+  requestBody?: { content: { 'application/json': { schema: JsonSchema & { minProperties?: number } } } };
 }
 
 export interface BadRequest {
@@ -47,7 +47,7 @@ export function badRequests(path: string, operation: Operation, baseline: Baseli
   const requests: BadRequest[] = [];
   const parameters = operation.parameters ?? [];
   for (const parameter of parameters.filter((p) => p.in === 'header')) {
-    const bad = badValuesFor(parameter.schema, true);
+    const bad = badValuesFor(parameter.schema, true, true);
     if (parameter.schema.pattern) bad.push({ label: 'a value outside its pattern', value: 'two words' });
     for (const { label, value } of bad) {
       requests.push({
@@ -111,7 +111,10 @@ export function badRequests(path: string, operation: Operation, baseline: Baseli
       body: { ...body, unexpected_field: 'x' },
       pointer: '/body/unexpected_field',
     });
-    requests.push({ label: 'body with an empty object', url, body: {}, pointer: '/body' });
+    // An options body whose every field is optional (e.g. check-in's) takes {} as the defaults.
+    if ((schema.required?.length ?? 0) > 0 || (schema.minProperties ?? 0) > 0) {
+      requests.push({ label: 'body with an empty object', url, body: {}, pointer: '/body' });
+    }
     for (const notAnObject of [[], 'text', 42, null]) {
       requests.push({
         label: `body ${JSON.stringify(notAnObject)}`,

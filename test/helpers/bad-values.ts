@@ -38,8 +38,11 @@ function isEnumLike(schema: JsonSchema): boolean {
   return Boolean(schema.anyOf?.every((branch) => branch.enum || branch.const !== undefined));
 }
 
-/** Bad values for one field; `inQuery` leaves out what a query string cannot express (types). */
-export function badValuesFor(raw: JsonSchema, inQuery = false): BadValue[] {
+/**
+ * Bad values for one field; `inQuery` leaves out what a query string cannot express (types),
+ * `inHeader` also what a header cannot carry (a NUL character).
+ */
+export function badValuesFor(raw: JsonSchema, inQuery = false, inHeader = false): BadValue[] {
   const schema = withoutNull(raw);
   const bad: BadValue[] = [];
   if (isEnumLike(schema)) {
@@ -66,6 +69,8 @@ export function badValuesFor(raw: JsonSchema, inQuery = false): BadValue[] {
       }
       if (schema.format === 'email') bad.push({ label: 'a malformed email', value: 'not-an-email' });
       if ((schema.minLength ?? 0) > 0 && !inQuery) bad.push({ label: 'an empty string', value: '' });
+      // PostgreSQL stores no NUL in text or jsonb: refused before it gets there, whatever the field.
+      if (!inHeader) bad.push({ label: 'a string holding a NUL character', value: 'a\u0000b' });
       break;
     case 'integer':
     case 'number':

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app/app.ts';
 import { type AppConfig, loadConfig } from '../../src/app/config.ts';
+import { parseEgressPolicy } from '../../src/app/egress.ts';
 import { timeLimitsOf } from '../../src/db/connect.ts';
 import { createDb, type Db } from '../../src/db/database.ts';
 
@@ -18,6 +19,9 @@ export interface TestContext {
 
 let counter = 0;
 
+/** What tests send to scrape /metrics (`authorization: Bearer …`). */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789abcdef';
+
 export function testConfig(overrides: Record<string, string> = {}): AppConfig {
   return loadConfig(
     {
@@ -25,12 +29,24 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
       JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
       PMS_SECRETS_KEY: 'a'.repeat(64),
       LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+      LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000',
       LOG_LEVEL: 'silent',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
       ...overrides,
     },
     { dotenv: false },
   );
 }
+
+/**
+ * For a test whose webhook receivers or simulated PMSs listen on 127.0.0.1: by default the server
+ * reaches public addresses only, so such a test opts loopback in, as settings or as a policy.
+ */
+export const LOOPBACK_EGRESS = {
+  WEBHOOK_ALLOWED_NETWORKS: 'external,loopback',
+  PMS_ALLOWED_NETWORKS: 'external,loopback',
+} as const;
+export const LOOPBACK_POLICY = parseEgressPolicy(LOOPBACK_EGRESS.PMS_ALLOWED_NETWORKS).policy;
 
 /** Creates a fresh database for this test file, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/app.ts';
 import { type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
-import { call, createTestContext, type TestContext } from '../helpers/context.ts';
+import { call, createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
 import { createProperty, createRoomType, userWithToken } from '../helpers/factories.ts';
 import { pmsHotel, syncNow } from './pms.helpers.ts';
 
@@ -16,7 +16,7 @@ const acme = () =>
   JSON.parse(readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'));
 
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: LOOPBACK_EGRESS });
   sim = await startSimulator({ baseDate: '2031-03-01', seed: 'pms-api-test' });
   superToken = (await userWithToken(t.app, t.db, { role: 'SUPER_ADMIN' })).token;
 });
@@ -226,7 +226,7 @@ describe('PMS connections', () => {
       body: { ...body, base_url: 'https://user:pw@pms.example', secrets: { api_token: 'abcd' } },
     });
     expect(creds.body.errors[0].pointer).toBe('/body/base_url');
-    // The cloud metadata endpoint is never a PMS (PMS_ALLOWED_NETWORKS' default leaves it out).
+    // The cloud metadata endpoint is never a PMS, whatever PMS_ALLOWED_NETWORKS says.
     const metadata = await call(t.app, 'PUT', url, {
       token: superToken,
       body: { ...body, base_url: 'http://169.254.169.254/latest', secrets: { api_token: 'abcd' } },
@@ -236,7 +236,7 @@ describe('PMS connections', () => {
       {
         pointer: '/body/base_url',
         message:
-          'must not target 169.254.169.254, which PMS_ALLOWED_NETWORKS (external,private,loopback) does not allow',
+          'must not target 169.254.169.254, which PMS_ALLOWED_NETWORKS (external,loopback) does not allow',
       },
     ]);
     const short = await call(t.app, 'PUT', url, {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Baseline, badRequests, type Operation } from '../helpers/bad-requests.ts';
-import { call, createTestContext, type TestContext } from '../helpers/context.ts';
+import { call, createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
 import { databaseFingerprint } from '../helpers/db-fingerprint.ts';
 import { createProperty, userWithToken } from '../helpers/factories.ts';
 
@@ -17,7 +17,7 @@ let baselines: Record<string, Baseline>;
 let operations: Array<{ key: string; path: string; method: string; operation: Operation }>;
 
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: LOOPBACK_EGRESS });
   token = (await userWithToken(t.app, t.db, { role: 'SUPER_ADMIN' })).token;
   const property = (await createProperty(t.db)).id;
   const config = JSON.parse(

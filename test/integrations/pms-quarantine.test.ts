@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
-import { call, createTestContext, type TestContext } from '../helpers/context.ts';
+import { call, createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
 import { createProperty, createRoomType, unique, userWithToken } from '../helpers/factories.ts';
 import { expectedCalendar, importedCalendar, pmsHotel, syncNow } from './pms.helpers.ts';
 
@@ -12,7 +12,7 @@ const acme = () =>
   JSON.parse(readFileSync(new URL('../../pms-configs/acme-2.1.json', import.meta.url), 'utf8'));
 
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: LOOPBACK_EGRESS });
   sim = await startSimulator({ baseDate: '2031-03-01', seed: 'pms-quarantine-test' });
   token = (await userWithToken(t.app, t.db, { role: 'SUPER_ADMIN' })).token;
 });

@@ -4,13 +4,13 @@ import { resolveSecretsKey } from '../../src/app/secrets.ts';
 import { DIALECTS, type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
 import { createSyncService } from '../../src/modules/integrations/sync/sync.service.ts';
 import { applyImportedChanges } from '../../src/modules/inventory/inventory.service.ts';
-import { call, createTestContext, type TestContext } from '../helpers/context.ts';
+import { call, createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
 import { expectedCalendar, importedCalendar, ledgerSnapshot, pmsHotel, syncNow } from './pms.helpers.ts';
 
 let t: TestContext;
 let sim: Simulator;
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: LOOPBACK_EGRESS });
   sim = await startSimulator({ baseDate: '2031-03-01', seed: 'pms-sync-test' });
 });
 afterAll(async () => {
@@ -203,6 +203,7 @@ describe('faults at the PMS', () => {
       db: t.db,
       secretsKey: resolveSecretsKey(t.config),
       applyImportedChanges,
+      allowedNetworks: t.config.pmsAllowedNetworks,
       concurrency: 2,
     });
     const queued = await service.queueDue(1000);
@@ -225,6 +226,7 @@ describe('a run failed as abandoned while its process was only stalled', () => {
       db: t.db,
       secretsKey: resolveSecretsKey(t.config),
       applyImportedChanges,
+      allowedNetworks: t.config.pmsAllowedNetworks,
       batchSize: 500,
     });
     let runId = '';

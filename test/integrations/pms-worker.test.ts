@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPmsSyncWorker } from '../../src/modules/integrations/integrations.worker.ts';
 import { type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
-import { createTestContext, type TestContext } from '../helpers/context.ts';
+import { createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
 import { expectedCalendar, importedCalendar, pmsHotel } from './pms.helpers.ts';
 
 let t: TestContext;
 let sim: Simulator;
 beforeAll(async () => {
-  t = await createTestContext();
+  t = await createTestContext({ env: LOOPBACK_EGRESS });
   sim = await startSimulator({ baseDate: '2031-03-01', seed: 'pms-worker-test' });
 });
 afterAll(async () => {

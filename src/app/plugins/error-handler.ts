@@ -55,6 +55,17 @@ const PG_ERRORS: Record<string, { status: number; code: string; detail: string }
   '22007': { status: 400, code: 'VALIDATION_ERROR', detail: 'A date or time is malformed.' },
   '22008': { status: 400, code: 'VALIDATION_ERROR', detail: 'A date or time is out of range.' },
   '22P02': { status: 400, code: 'VALIDATION_ERROR', detail: 'A value has the wrong format.' },
+  // A NUL character (the NUL guard refuses those in requests; this covers what reaches SQL otherwise).
+  '22021': {
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    detail: 'A value holds a character that cannot be stored.',
+  },
+  '22P05': {
+    status: 400,
+    code: 'VALIDATION_ERROR',
+    detail: 'A value holds a character that cannot be stored.',
+  },
   '40001': { status: 409, code: 'CONFLICT', detail: 'A concurrent change conflicted; retry the request.' },
   '40P01': { status: 409, code: 'CONFLICT', detail: 'A concurrent change conflicted; retry the request.' },
   '55P03': {

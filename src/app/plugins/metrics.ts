@@ -1,6 +1,8 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { ForbiddenError, UnauthenticatedError } from '../errors.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,7 +10,10 @@ declare module 'fastify' {
   }
 }
 
-/** Prometheus metrics at /metrics: process defaults plus request duration by route and status. */
+/**
+ * Prometheus metrics at /metrics (for the bearer of METRICS_TOKEN): process defaults plus request
+ * duration by route and status.
+ */
 export const metricsPlugin = fp(
   async (app: FastifyInstance) => {
     const registry = new Registry();
@@ -31,7 +36,19 @@ export const metricsPlugin = fp(
         reply.elapsedTime / 1000,
       );
     });
-    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    // Metrics tell business volumes and internals: only a scraper holding METRICS_TOKEN reads them.
+    const expected = app.config.metricsToken ? Buffer.from(`Bearer ${app.config.metricsToken}`) : undefined;
+    app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+      if (!expected) {
+        throw new ForbiddenError(
+          '/metrics is off: set METRICS_TOKEN and scrape with that bearer token.',
+          'METRICS_DISABLED',
+        );
+      }
+      const given = Buffer.from(request.headers.authorization ?? '');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw new UnauthenticatedError('/metrics needs the bearer token set in METRICS_TOKEN.');
+      }
       reply.type(registry.contentType);
       return registry.metrics();
     });

@@ -7,7 +7,7 @@ const addFormats: AddFormats =
   (formatsModule as unknown as { default?: AddFormats }).default ?? (formatsModule as unknown as AddFormats);
 
 import type { FastifyInstance, FastifySchema } from 'fastify';
-import type { FieldProblem } from '../errors.ts';
+import { type FieldProblem, ValidationError } from '../errors.ts';
 
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({
@@ -51,5 +51,42 @@ export function toFieldProblems(errors: ErrorObject[], part: string): FieldProbl
           ? 'is required'
           : (error.message ?? 'is invalid');
     return { pointer: `/${part}${pointer}`, message };
+  });
+}
+
+/**
+ * The first string in `value` (keys included) holding U+0000, which PostgreSQL can store neither in
+ * text nor in jsonb, as a JSON pointer below `root`. Walks without recursion: bodies may nest deep.
+ */
+export function pointerToNul(value: unknown, root: string): string | undefined {
+  const stack: Array<[unknown, string]> = [[value, root]];
+  while (stack.length > 0) {
+    const [node, pointer] = stack.pop()!;
+    if (typeof node === 'string') {
+      if (node.includes('\u0000')) return pointer;
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) {
+        const at = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+        if (key.includes('\u0000')) return at;
+        stack.push([child, at]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Refuses, on every route whatever its schema, a body, query string or path parameter with a NUL
+ * character: it would fail in PostgreSQL (SQLSTATE 22021 or 22P05) after the request got in.
+ */
+export function installNulGuard(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request) => {
+    const pointer =
+      pointerToNul(request.params, '/params') ??
+      pointerToNul(request.query, '/querystring') ??
+      pointerToNul(request.body, '/body');
+    if (pointer === undefined) return;
+    const message = 'contains a NUL character (U+0000), which cannot be stored';
+    throw new ValidationError(`Invalid request: ${pointer} ${message}.`, [{ pointer, message }]);
   });
 }

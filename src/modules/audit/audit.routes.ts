@@ -34,7 +34,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/audit/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['audit'],
         summary: 'Audit log of mutations (administrators; scoped to their properties)',

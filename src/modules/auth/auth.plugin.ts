@@ -10,7 +10,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService;
     authCache: AuthCache;
-    /** preHandler: requires a valid bearer access token and sets `request.actor`. */
+    /** onRequest hook (before the body is parsed or validated): requires a valid bearer access token and sets `request.actor`. */
     authenticate: (request: FastifyRequest) => Promise<void>;
   }
   interface FastifyRequest {

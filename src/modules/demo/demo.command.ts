@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { AppConfig } from '../../app/config.ts';
+import { withLoopback } from '../../app/egress.ts';
 import { startSimulator } from '../integrations/simulator/server.ts';
 import { createDemoClient } from './demo.client.ts';
 import { connectHotels } from './demo.pms.ts';
@@ -38,6 +39,8 @@ export function registerDemoCommand(program: Command, config: () => AppConfig): 
     .action(async (options: { port?: number; perMinute: number; email: string; password?: string }) => {
       const settings = config();
       if (options.port !== undefined) settings.port = options.port;
+      // The simulated PMSs listen on 127.0.0.1; loopback is opted into here, never by default.
+      settings.pmsAllowedNetworks = withLoopback(settings.pmsAllowedNetworks);
       // The demo prints what it does; request logs would drown it (LOG_LEVEL still wins).
       if (!process.env.LOG_LEVEL) settings.logLevel = 'warn';
       const password =

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestContext, type TestContext } from '../../../test/helpers/context.ts';
+import { createTestContext, LOOPBACK_EGRESS, type TestContext } from '../../../test/helpers/context.ts';
 import { createUser } from '../../../test/helpers/factories.ts';
 import { startSimulator } from '../integrations/simulator/server.ts';
 import { createDemoClient, type DemoClient } from './demo.client.ts';
@@ -19,7 +19,8 @@ describe('pms demo', () => {
   const quiet = () => {};
 
   beforeAll(async () => {
-    t = await createTestContext();
+    // The simulated PMS listens on 127.0.0.1, which `pms demo` opts into as this test does.
+    t = await createTestContext({ env: LOOPBACK_EGRESS });
     const admin = await createUser(t.db, { role: 'SUPER_ADMIN' });
     client = createDemoClient(t.app, { email: admin.email, password: admin.password });
     hotels = await seedDemo(client, quiet, 30);

@@ -188,7 +188,6 @@ describe('outbox retention', () => {
       trigger: 'automatic',
       status: 'succeeded',
       response_status: 204,
-      response_body: null,
       error: null,
       duration_ms: 2,
     });

@@ -10,7 +10,7 @@ export const eventsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/events/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags: ['events'],
         summary: 'Replay committed events in order (catch up without a broker)',

@@ -38,10 +38,13 @@ export class PMSConnectionError extends PMSError {
   readonly errorType = 'PMSConnectionError' as const;
   readonly status: number | null;
   readonly retryable: boolean;
-  constructor(reason: string, status: number | null = null, retryable = false) {
+  /** The full cause (ECONNREFUSED, a TLS alert…), for server logs: `reason` is what the tenant reads. */
+  readonly detail: string | undefined;
+  constructor(reason: string, status: number | null = null, retryable = false, detail?: string) {
     super('fetch', null, reason);
     this.status = status;
     this.retryable = retryable;
+    this.detail = detail;
   }
 }
 
@@ -70,6 +73,21 @@ export class PMSMappingError extends PMSError {
 export class ConnectionMissingError extends DomainError {
   constructor(propertyId: string) {
     super('NOT_FOUND', 404, `Property ${propertyId} has no PMS connection.`);
+  }
+}
+
+/**
+ * HTTP-facing: the connection would send its stored secrets to an origin they were never given
+ * for. A tenant who re-points base_url must give the secrets again in the same request.
+ */
+export class SecretsRequiredError extends DomainError {
+  constructor(from: string, to: string) {
+    const why =
+      `base_url moves from ${from} to ${to}, and the stored secrets are only ever sent to the origin ` +
+      'they were given for: give secrets again in this request';
+    super('SECRETS_REQUIRED', 400, `The PMS connection's secrets are required: ${why}.`, {
+      errors: [{ pointer: '/body/secrets', message: `is required: ${why}` }],
+    });
   }
 }
 

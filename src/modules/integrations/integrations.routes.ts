@@ -46,7 +46,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/configs/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, summary: 'List PMS configs', security: secured, response: { 200: ConfigList } },
     },
     async (request) => app.integrations.configs.list(request.actor),
@@ -55,7 +55,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/configs/:pms_type/:version/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'A PMS config with its document',
@@ -71,7 +71,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/configs/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Upload a PMS config (the document is the body); SUPER_ADMIN',
@@ -92,7 +92,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/configs/preview/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Map sample raw records with a config, writing nothing',
@@ -107,7 +107,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/connections/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List PMS connections',
@@ -126,7 +126,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/connections/:property_id/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: "A property's PMS connection",
@@ -141,12 +141,14 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     `${base}/connections/:property_id/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: "Create or replace a property's PMS connection",
         description:
-          'Secret values are stored encrypted and never returned: responses list their names only.',
+          'Secret values are stored encrypted and never returned: responses list their names only. ' +
+          'Secrets left out are kept, except when base_url moves to another origin (scheme, host, port): ' +
+          'then they must be given again (400 SECRETS_REQUIRED).',
         security: secured,
         params: PropertyParams,
         body: ConnectionBody,
@@ -166,7 +168,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/sync/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: "Sync a property's bookings from its PMS now",
@@ -185,7 +187,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/sync-runs/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List sync runs, newest first',
@@ -201,7 +203,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/sync-runs/:id/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'A sync run',
@@ -216,7 +218,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/errors/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Quarantined records, with stage, error type, message and raw payload',
@@ -232,7 +234,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     `${base}/errors/replay/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: "Replay a property's quarantined records through its current config",
@@ -250,7 +252,7 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     `${base}/bookings/`,
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Bookings ingested from PMSs',

@@ -27,7 +27,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/inventory/check/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Availability of a stay, night by night, with the reasons and a quote',
@@ -42,7 +42,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/inventory/calendar/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Inventory calendar of a property (or one room type) over a range of nights',
@@ -57,7 +57,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/inventory/preload/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Create the missing calendar nights of a room type or a property (idempotent)',
@@ -72,7 +72,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/inventory/adjust/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Change capacity, out-of-order units, overbooking limit or stop-sell over nights',
@@ -90,7 +90,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/inventory/holds/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Hold units of a room type for some nights for a few minutes',
@@ -106,7 +106,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/inventory/holds/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, summary: 'A hold', security, params: IdParams, response: { 200: Hold } },
     },
     async (request) => holds.get(request.actor, request.params.id),
@@ -115,7 +115,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/inventory/holds/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Release a hold (idempotent); returns it released',

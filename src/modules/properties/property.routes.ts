@@ -23,7 +23,7 @@ export const propertyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/properties/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List the properties the caller may see',
@@ -38,7 +38,7 @@ export const propertyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/properties/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Create a property (SUPER_ADMIN)',
@@ -54,7 +54,7 @@ export const propertyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/properties/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Get a property',
@@ -69,7 +69,7 @@ export const propertyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/properties/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Update a property (its administrators)',
@@ -85,7 +85,7 @@ export const propertyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/properties/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary:

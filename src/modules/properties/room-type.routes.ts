@@ -21,7 +21,7 @@ export const roomTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/properties/:id/room-types/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List the room types of a property',
@@ -41,7 +41,7 @@ export const roomTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/properties/:id/room-types/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Create a room type',
@@ -60,7 +60,7 @@ export const roomTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/properties/:id/room-types/:room_type_id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Get a room type',
@@ -75,7 +75,7 @@ export const roomTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/properties/:id/room-types/:room_type_id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Update a room type; a new total_units also moves its future calendar nights',
@@ -92,7 +92,7 @@ export const roomTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/properties/:id/room-types/:room_type_id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Delete a room type (refused while rooms, reservations or holds use it)',

@@ -21,7 +21,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/properties/:id/rooms/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List the rooms of a property',
@@ -38,7 +38,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/properties/:id/rooms/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Create a room',
@@ -55,7 +55,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/properties/:id/rooms/:room_id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, summary: 'Get a room', security: secured, params: RoomParams, response: { 200: Room } },
     },
     async (request) => rooms.get(request.actor, request.params.id, request.params.room_id),
@@ -64,7 +64,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/properties/:id/rooms/:room_id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Update a room',
@@ -81,7 +81,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/properties/:id/rooms/:room_id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Delete a room (refused while a current stay has it assigned)',

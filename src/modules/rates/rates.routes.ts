@@ -25,7 +25,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/rates/plans/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List rate plans',
@@ -40,7 +40,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/rates/plans/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Create a rate plan (a base plan, or one derived from a parent by an offset)',
@@ -56,7 +56,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/rates/plans/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, summary: 'Get a rate plan', security, params: IdParams, response: { 200: RatePlan } },
     },
     async (request) => rates.getPlan(request.actor, request.params.id),
@@ -65,7 +65,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/rates/plans/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Update a rate plan',
@@ -81,7 +81,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/rates/plans/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Delete a rate plan that no reservation or derived plan uses',
@@ -99,7 +99,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/api/rates/daily/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Set amounts and restrictions over a date range, optionally on some weekdays only',
@@ -114,7 +114,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/rates/grid/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Rate plans × room types × nights with amounts and restrictions',
@@ -129,7 +129,7 @@ export const ratesRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/rates/quote/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Price a stay of one unit on a rate plan, with the restrictions it breaks',

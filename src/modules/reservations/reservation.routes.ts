@@ -33,7 +33,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/reservations/create/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Create a reservation (one or more rooms), priced from its rate plans',
@@ -60,7 +60,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/reservations/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List reservations, newest first',
@@ -76,7 +76,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/reservations/by-code/:code/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'A reservation by its confirmation code',
@@ -91,7 +91,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/reservations/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: { tags, summary: 'A reservation', security, params: IdParams, response: { 200: Reservation } },
     },
     async (request) => reservations.get(request.actor, request.params.id),
@@ -101,7 +101,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.post(
       `/api/reservations/:id/${action}/`,
       {
-        preHandler: app.authenticate,
+        onRequest: app.authenticate,
         schema: { tags, summary, security, params: IdParams, response: { 200: Reservation } },
       },
       async (request) => reservations.transition(requestContext(request), request.params.id, action),
@@ -111,7 +111,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/reservations/:id/modify/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Change dates and/or rooms as one atomic swap, repriced',
@@ -127,7 +127,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/reservations/:id/assign-room/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Assign a physical room (or null to unassign)',

@@ -1,7 +1,12 @@
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { call, createTestContext, type TestContext } from '../../../../test/helpers/context.ts';
+import {
+  call,
+  createTestContext,
+  TEST_METRICS_TOKEN,
+  type TestContext,
+} from '../../../../test/helpers/context.ts';
 import { commitEvent } from '../../../../test/helpers/events.ts';
 import { createProperty, userWithToken } from '../../../../test/helpers/factories.ts';
 import { registerSink, sequencePending } from './sequencer.repository.ts';
@@ -13,7 +18,11 @@ function series(text: string, name: string, labels = ''): number | undefined {
 }
 
 async function scrape(ctx: TestContext): Promise<string> {
-  const response = await ctx.app.inject({ method: 'GET', url: '/metrics' });
+  const response = await ctx.app.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: `Bearer ${TEST_METRICS_TOKEN}` },
+  });
   expect(response.statusCode).toBe(200);
   return response.body;
 }
@@ -84,7 +93,11 @@ describe('GET /metrics: event delivery backlog', () => {
   it("measures a webhook's lag from the oldest event of the types it subscribed to", async () => {
     const created = await call(ctx.app, 'POST', '/api/webhooks/', {
       token: root,
-      body: { property_id: hotelA, url: 'http://127.0.0.1:9/hook', event_types: ['pms.reservation.created'] },
+      body: {
+        property_id: hotelA,
+        url: 'https://hooks.example.test/hook',
+        event_types: ['pms.reservation.created'],
+      },
     });
     expect(created.status).toBe(201);
     // An older event the subscription does not want, then a newer one it does.

@@ -14,7 +14,7 @@ export interface WebhookSinkOptions {
   logger: FastifyBaseLogger;
   /** A subscription failing for this long is disabled (24 h by default). */
   retryWindowMs: number;
-  /** Where deliveries may connect; the default allows everything but link-local and special addresses. */
+  /** Where deliveries may connect; public addresses only by default. */
   allowedNetworks?: EgressPolicy;
   timeoutMs?: number;
   /** First retry delay; doubles per attempt up to `maxRetryDelayMs`. */
@@ -58,10 +58,15 @@ export function createWebhookSink(options: WebhookSinkOptions): EventSink {
             trigger: 'automatic',
             status: result.ok ? 'succeeded' : 'failed',
             response_status: result.responseStatus,
-            response_body: result.responseBody,
             error: result.error,
             duration_ms: result.durationMs,
           });
+          // The log shows the tenant one message per kind of failure; operators get the cause.
+          if (result.detail)
+            options.logger.warn(
+              { webhook: subscription.id, event: event.id, cause: result.detail },
+              'webhook delivery failed',
+            );
           if (!result.ok) throw new Error(result.error ?? 'delivery failed');
         },
       };

@@ -1,6 +1,13 @@
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createTestContext, type TestContext } from '../../../../test/helpers/context.ts';
+import {
+  call,
+  createTestContext,
+  LOOPBACK_EGRESS,
+  type TestContext,
+} from '../../../../test/helpers/context.ts';
 import { commitEvent, startHookServer, waitFor } from '../../../../test/helpers/events.ts';
 import { createProperty, userWithToken } from '../../../../test/helpers/factories.ts';
 import { createLogger } from '../../../app/logger.ts';
@@ -9,6 +16,7 @@ import type { CloudEvent } from '../outbox.ts';
 import { type Relay, startRelay } from '../relay/relay.ts';
 import { createWebhookSink } from '../sinks/webhook.sink.ts';
 import { generateWebhookSecret } from './webhook.secret.ts';
+import { UNDELIVERABLE } from './webhook.sender.ts';
 
 async function startWebhookRelay(ctx: TestContext, retryWindowMs: number): Promise<Relay> {
   const logger = createLogger({ logLevel: 'silent' });
@@ -21,6 +29,7 @@ async function startWebhookRelay(ctx: TestContext, retryWindowMs: number): Promi
         secretsKey: resolveSecretsKey(ctx.config),
         logger,
         retryWindowMs,
+        allowedNetworks: ctx.config.webhookAllowedNetworks,
         retryBaseMs: 40,
         maxRetryDelayMs: 150,
         timeoutMs: 2000,
@@ -40,7 +49,7 @@ describe('webhook delivery through the relay', () => {
   let admin: string;
 
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ env: LOOPBACK_EGRESS });
     relay = await startWebhookRelay(ctx, 3_600_000);
     hotel = (await createProperty(ctx.db)).id;
     otherHotel = (await createProperty(ctx.db)).id;
@@ -103,8 +112,8 @@ describe('webhook delivery through the relay', () => {
         attempt: 1,
         trigger: 'automatic',
         response_status: 200,
-        response_body: 'ok',
       });
+      expect(log.body.results[0]).not.toHaveProperty('response_body');
     } finally {
       await endpoint.close();
     }
@@ -235,6 +244,79 @@ describe('webhook delivery through the relay', () => {
       await endpoint.close();
     }
   });
+
+  it('logs no part of what a target answered, and the same error for a closed port as for one that does not speak HTTP', async () => {
+    const secret = 'internal-admin-panel-token-7d2e';
+    const leaky = http.createServer((request, response) => {
+      request.resume();
+      response.writeHead(500, { 'content-type': 'text/plain' }).end(`${secret} `.repeat(100));
+    });
+    const bannerSockets = new Set<net.Socket>();
+    const banner = net.createServer((socket) => {
+      bannerSockets.add(socket);
+      socket.on('error', () => {});
+      socket.end('SSH-2.0-OpenSSH_9.6\r\n');
+    });
+    const closed = net.createServer();
+    for (const server of [leaky, banner, closed])
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = (server: net.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const closedUrl = url(closed);
+    await new Promise((resolve) => closed.close(resolve));
+    try {
+      const hooks = {
+        leaky: await subscribe(url(leaky), ['pms.rates.updated']),
+        banner: await subscribe(url(banner), ['pms.rates.updated']),
+        closed: await subscribe(closedUrl, ['pms.rates.updated']),
+      };
+      await commitEvent(ctx.db, 'pms.rates.updated', hotel, { rate_plan: 'BAR' });
+      const firstAttempt = async (id: string) =>
+        waitFor(
+          async () =>
+            (await call(ctx.app, 'GET', `/api/webhooks/${id}/deliveries/`, { token: admin })).body.results.at(
+              -1,
+            ),
+          { what: 'a logged attempt' },
+        );
+      const logged = {
+        leaky: await firstAttempt(hooks.leaky.id),
+        banner: await firstAttempt(hooks.banner.id),
+        closed: await firstAttempt(hooks.closed.id),
+      };
+      const again = await call(
+        ctx.app,
+        'POST',
+        `/api/webhooks/${hooks.leaky.id}/deliveries/${logged.leaky.id}/redeliver/`,
+        { token: admin },
+      );
+      expect(again.status).toBe(201);
+      expect(logged.leaky).toMatchObject({ status: 'failed', response_status: 500 });
+      expect(logged.leaky.error).toBe('The endpoint answered HTTP 500.');
+      expect(logged.banner).toMatchObject({ status: 'failed', response_status: null, error: UNDELIVERABLE });
+      expect(logged.closed).toMatchObject({ status: 'failed', response_status: null, error: UNDELIVERABLE });
+      const subscriptions = Object.values(hooks).map((hook) => hook.id);
+      const everything = await Promise.all(
+        subscriptions.map((id) => call(ctx.app, 'GET', `/api/webhooks/${id}/deliveries/`, { token: admin })),
+      );
+      const bodies = await ctx.db
+        .selectFrom('webhook_delivery')
+        .select('response_body')
+        .where('subscription_id', 'in', subscriptions)
+        .execute();
+      expect(bodies.length).toBeGreaterThanOrEqual(4);
+      expect(bodies.every((row) => row.response_body === null)).toBe(true);
+      expect(JSON.stringify([again.body, ...everything.map((page) => page.body)])).not.toContain(secret);
+      const lanes = await Promise.all(
+        subscriptions.map((id) => call(ctx.app, 'GET', `/api/webhooks/${id}/`, { token: admin })),
+      );
+      expect(JSON.stringify(lanes.map((lane) => lane.body))).not.toContain(secret);
+    } finally {
+      leaky.closeAllConnections();
+      await new Promise((resolve) => leaky.close(resolve));
+      for (const socket of bannerSockets) socket.destroy();
+      await new Promise((resolve) => banner.close(resolve));
+    }
+  });
 });
 
 describe('a webhook that keeps failing past its retry window', () => {
@@ -242,7 +324,7 @@ describe('a webhook that keeps failing past its retry window', () => {
   let relay: Relay;
 
   beforeAll(async () => {
-    ctx = await createTestContext();
+    ctx = await createTestContext({ env: LOOPBACK_EGRESS });
     relay = await startWebhookRelay(ctx, 300);
   });
   afterAll(async () => {

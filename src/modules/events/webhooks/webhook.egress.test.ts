@@ -27,8 +27,9 @@ describe('webhook targets: WEBHOOK_ALLOWED_NETWORKS at registration', () => {
   let strictRoot: string;
 
   beforeAll(async () => {
-    open = await createTestContext();
-    strict = await createTestContext({ env: { WEBHOOK_ALLOWED_NETWORKS: 'external' } });
+    open = await createTestContext({ env: { WEBHOOK_ALLOWED_NETWORKS: 'external,private,loopback' } });
+    // The default: public addresses only.
+    strict = await createTestContext();
     openHotel = (await createProperty(open.db)).id;
     strictHotel = (await createProperty(strict.db)).id;
     openRoot = (await userWithToken(open.app, open.db, { role: 'SUPER_ADMIN' })).token;
@@ -45,7 +46,7 @@ describe('webhook targets: WEBHOOK_ALLOWED_NETWORKS at registration', () => {
       body: { property_id: propertyId, url, event_types: ['pms.reservation.created'] },
     });
 
-  it('refuses the cloud metadata address by default, and creates nothing', async () => {
+  it('refuses the cloud metadata address even when private and loopback are allowed, and creates nothing', async () => {
     const response = await subscribe(open, openRoot, openHotel, 'http://169.254.169.254/latest/meta-data/');
     expect(response.status).toBe(400);
     expect(response.body.code).toBe('VALIDATION_ERROR');
@@ -57,11 +58,11 @@ describe('webhook targets: WEBHOOK_ALLOWED_NETWORKS at registration', () => {
       },
     ]);
     expect(await open.db.selectFrom('webhook_subscription').select('id').execute()).toEqual([]);
-    // Loopback is allowed by default (local development, the tests' own receivers).
+    // Loopback is allowed there because the setting names it.
     expect((await subscribe(open, openRoot, openHotel, 'http://127.0.0.1:9/hook')).status).toBe(201);
   });
 
-  it('with external only, refuses loopback and private targets on create and on update', async () => {
+  it('by default (external only), refuses loopback and private targets on create and on update', async () => {
     for (const url of [
       'http://127.0.0.1:8080/hook',
       'http://localhost/hook',
@@ -117,10 +118,16 @@ describe('webhook targets: WEBHOOK_ALLOWED_NETWORKS at delivery', () => {
     const before = hits;
     const attempt = await send(`http://localhost:${port}/hook`, 'external');
     expect(attempt).toMatchObject({ ok: false, responseStatus: null });
-    expect(attempt.error).toMatch(
-      /^localhost resolves to .*, not an address this server may reach \(allowed: external\)\.$/,
-    );
+    // The address it resolves to is for the server's log, not the tenant's.
+    // The same words as for a name that does not resolve: which one it is would map internal names.
+    expect(attempt.error).toBe('localhost does not resolve to an address this server may reach.');
     expect(hits).toBe(before);
+  });
+
+  it('says the same of a name that does not resolve at all (.invalid never does)', async () => {
+    const attempt = await send('http://pms-test.invalid/hook', 'external');
+    expect(attempt).toMatchObject({ ok: false, responseStatus: null });
+    expect(attempt.error).toBe('pms-test.invalid does not resolve to an address this server may reach.');
   });
 
   it('refuses an address written in the URL, without connecting', async () => {
@@ -131,9 +138,14 @@ describe('webhook targets: WEBHOOK_ALLOWED_NETWORKS at delivery', () => {
     expect(hits).toBe(before);
   });
 
-  it('delivers to the same receiver when the policy allows it (the default does)', async () => {
+  it('delivers to the same receiver only when the policy names loopback (the default does not)', async () => {
     const before = hits;
-    expect(await send(`http://localhost:${port}/hook`)).toMatchObject({ ok: true, responseStatus: 204 });
+    expect(await send(`http://127.0.0.1:${port}/hook`)).toMatchObject({ ok: false, responseStatus: null });
+    expect(hits).toBe(before);
+    expect(await send(`http://localhost:${port}/hook`, 'loopback')).toMatchObject({
+      ok: true,
+      responseStatus: 204,
+    });
     expect(await send(`http://127.0.0.1:${port}/hook`, 'external,loopback')).toMatchObject({ ok: true });
     expect(hits).toBe(before + 2);
   });

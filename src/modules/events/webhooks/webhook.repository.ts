@@ -3,7 +3,22 @@ import type { Db, Tx } from '../../../db/database.ts';
 import type { WebhookDeliveryTable, WebhookSubscriptionTable } from '../../../db/schema.ts';
 
 export type SubscriptionRow = Selectable<WebhookSubscriptionTable>;
-export type DeliveryRow = Selectable<WebhookDeliveryTable>;
+/** A logged attempt. `response_body` is never written nor read: see migration 0050. */
+export type DeliveryRow = Omit<Selectable<WebhookDeliveryTable>, 'response_body'>;
+const DELIVERY_COLUMNS = [
+  'id',
+  'subscription_id',
+  'property_id',
+  'event_id',
+  'event_type',
+  'attempt',
+  'trigger',
+  'status',
+  'response_status',
+  'error',
+  'duration_ms',
+  'created_at',
+] as const satisfies ReadonlyArray<keyof DeliveryRow>;
 
 /** The delivery state of a subscription's lane, shown with the subscription. */
 export interface LaneState {
@@ -124,6 +139,16 @@ export async function updateSubscription(
     .execute();
 }
 
+/** Locks a subscription's row for a change that depends on its current URL. */
+export function lockSubscription(tx: Tx, id: string): Promise<{ url: string } | undefined> {
+  return tx
+    .selectFrom('webhook_subscription')
+    .select('url')
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 /** Pauses or resumes the lane; resuming retries at once and delivers what queued up meanwhile. */
 export async function setLaneActive(tx: Tx, subscriptionId: string, active: boolean): Promise<void> {
   let update = tx
@@ -161,13 +186,17 @@ export async function insertDelivery(
   db: Db | Tx,
   values: Omit<DeliveryRow, 'id' | 'created_at'>,
 ): Promise<DeliveryRow> {
-  return db.insertInto('webhook_delivery').values(values).returningAll().executeTakeFirstOrThrow();
+  return db
+    .insertInto('webhook_delivery')
+    .values(values)
+    .returning(DELIVERY_COLUMNS)
+    .executeTakeFirstOrThrow();
 }
 
 export function findDelivery(db: Db, subscriptionId: string, id: string): Promise<DeliveryRow | undefined> {
   return db
     .selectFrom('webhook_delivery')
-    .selectAll()
+    .select(DELIVERY_COLUMNS)
     .where('id', '=', id)
     .where('subscription_id', '=', subscriptionId)
     .executeTakeFirst();
@@ -180,7 +209,7 @@ export function listDeliveries(
 ): Promise<DeliveryRow[]> {
   let query = db
     .selectFrom('webhook_delivery')
-    .selectAll()
+    .select(DELIVERY_COLUMNS)
     .where('subscription_id', '=', filter.subscriptionId);
   if (filter.before) {
     const { createdAt, id } = filter.before;

@@ -23,7 +23,6 @@ describe('webhook delivery log retention', () => {
       trigger: 'automatic',
       status: 'succeeded',
       response_status: 204,
-      response_body: null,
       error: null,
       duration_ms: 3,
     });

@@ -64,11 +64,15 @@ describe('/api/webhooks/ CRUD', () => {
     const { body: webhook } = await create(admin, valid());
     const updated = await call(ctx.app, 'PATCH', `/api/webhooks/${webhook.id}/`, {
       token: admin,
-      body: { url: 'http://127.0.0.1:9/hook', event_types: ['pms.inventory.updated'], enabled: false },
+      body: {
+        url: 'https://hooks.example.test/other',
+        event_types: ['pms.inventory.updated'],
+        enabled: false,
+      },
     });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({
-      url: 'http://127.0.0.1:9/hook',
+      url: 'https://hooks.example.test/other',
       event_types: ['pms.inventory.updated'],
       enabled: false,
       disabled_reason: 'Disabled by a user.',

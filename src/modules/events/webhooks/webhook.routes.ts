@@ -9,6 +9,7 @@ import {
   Delivery,
   DeliveryParams,
   ListWebhooksQuery,
+  UpdatedWebhook,
   UpdateWebhookBody,
   Webhook,
   WebhookWithSecret,
@@ -25,12 +26,13 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     timeoutMs: 10_000,
     allowedNetworks: app.config.webhookAllowedNetworks,
     eventRetentionDays: app.config.eventRetentionDays,
+    logger: app.log,
   });
 
   app.post(
     '/api/webhooks/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Subscribe an endpoint to a property’s events (the secret is shown only here)',
@@ -46,7 +48,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/webhooks/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'List webhook subscriptions',
@@ -61,7 +63,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/webhooks/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Get a webhook subscription',
@@ -76,14 +78,16 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/api/webhooks/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Change a webhook subscription (URL, event types, enabled)',
+        description:
+          'A `url` on another origin (scheme, host or port) replaces the signing secret: the new one is in this answer only.',
         security,
         params: IdParams,
         body: UpdateWebhookBody,
-        response: { 200: Webhook },
+        response: { 200: UpdatedWebhook },
       },
     },
     async (request) => webhooks.update(requestContext(request), request.params.id, request.body),
@@ -92,7 +96,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/api/webhooks/:id/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Delete a webhook subscription and its log',
@@ -110,7 +114,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/webhooks/:id/rotate-secret/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Replace the signing secret (the new one is shown only here)',
@@ -125,7 +129,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/api/webhooks/:id/deliveries/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'The delivery log: one entry per attempt, newest first',
@@ -145,7 +149,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/api/webhooks/:id/deliveries/:delivery_id/redeliver/',
     {
-      preHandler: app.authenticate,
+      onRequest: app.authenticate,
       schema: {
         tags,
         summary: 'Send a logged delivery’s event again now',

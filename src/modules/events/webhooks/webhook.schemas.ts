@@ -69,6 +69,17 @@ export const WebhookWithSecret = Type.Object({
   }),
 });
 
+export const UpdatedWebhook = Type.Object({
+  ...webhookFields,
+  secret: Type.Optional(
+    Type.String({
+      description:
+        'Only when `url` moved to another origin (scheme, host or port): the new signing secret, which ' +
+        'replaced the old one. Shown only in this answer.',
+    }),
+  ),
+});
+
 export const Delivery = Type.Object(
   {
     id: Uuid,
@@ -80,8 +91,10 @@ export const Delivery = Type.Object(
     trigger: Type.Union([Type.Literal('automatic'), Type.Literal('manual')]),
     status: Type.Union([Type.Literal('succeeded'), Type.Literal('failed')]),
     response_status: Type.Union([Type.Integer(), Type.Null()]),
-    response_body: Type.Union([Type.String(), Type.Null()]),
-    error: Type.Union([Type.String(), Type.Null()]),
+    error: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'The HTTP status answered, a refused target, or one message for every failure below HTTP. The answer’s body is never kept.',
+    }),
     duration_ms: Type.Integer(),
     created_at: Timestamp,
   },

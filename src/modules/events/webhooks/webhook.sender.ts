@@ -1,17 +1,30 @@
 import { Webhook } from 'standardwebhooks';
-import { fetch, type Response } from 'undici';
-import { DEFAULT_EGRESS_POLICY, type EgressPolicy, egressDispatcher } from '../../../app/egress.ts';
+import { fetch } from 'undici';
+import {
+  DEFAULT_EGRESS_POLICY,
+  type EgressPolicy,
+  EgressRefusedError,
+  egressDispatcher,
+  unreachableNameMessage,
+} from '../../../app/egress.ts';
 import type { CloudEvent } from '../outbox.ts';
 
 export interface WebhookAttempt {
   ok: boolean;
   responseStatus: number | null;
-  responseBody: string | null;
+  /** What the delivery log shows: the HTTP status, a refused target, or UNDELIVERABLE. */
   error: string | null;
+  /** Why it failed in full (ECONNREFUSED, a TLS alert, a parse error…): for server logs only. */
+  detail: string | null;
   durationMs: number;
 }
 
-const BODY_EXCERPT = 1000;
+/**
+ * Every failure below HTTP gets this one message: a delivery log that told a refused connection
+ * from a timeout, a TLS error or a non-HTTP answer would map the ports of the target's network.
+ */
+export const UNDELIVERABLE =
+  'Could not deliver to the target: no HTTP answer (the connection failed, timed out or did not speak HTTP).';
 
 /** The Standard Webhooks headers for one message; `webhook-id` is the event id, the same on every retry. */
 export function signedHeaders(secret: string, eventId: string, body: string, at = new Date()) {
@@ -22,25 +35,26 @@ export function signedHeaders(secret: string, eventId: string, body: string, at 
   };
 }
 
-async function excerpt(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  while (size < BODY_EXCERPT) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-  }
-  await reader.cancel().catch(() => {});
-  return Buffer.concat(chunks).toString('utf8').slice(0, BODY_EXCERPT);
+/** The delivery log's message for a request that got no HTTP answer, and the full cause. */
+function failureOf(error: unknown, url: string, timeoutMs: number): { error: string; detail: string } {
+  const cause = (error as { cause?: Error & { code?: string; syscall?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError')
+    return { error: UNDELIVERABLE, detail: `no answer within ${timeoutMs} ms` };
+  if (cause instanceof EgressRefusedError)
+    return { error: cause.message, detail: `${cause.host} is ${cause.address}, which the policy refuses` };
+  const detail = [cause?.code, cause?.message ?? (error as Error).message].filter(Boolean).join(': ');
+  // A name that does not resolve is the commonest mistake in a URL; saying so maps no port.
+  if (cause?.syscall === 'getaddrinfo')
+    return { error: unreachableNameMessage(new URL(url).hostname), detail };
+  return { error: UNDELIVERABLE, detail };
 }
 
 /**
  * POSTs one event, signed per Standard Webhooks. Any 2xx is success; redirects are not followed
  * (the subscription's URL is the one that was registered). The connection goes only to addresses
- * `allowedNetworks` allows, checked on the addresses it actually connects to.
+ * `allowedNetworks` allows, checked on the addresses it actually connects to. The answer's body is
+ * never read: a delivery log that kept it would let whoever sets the URL read any service the server
+ * can reach.
  */
 export async function sendWebhook(input: {
   url: string;
@@ -66,21 +80,12 @@ export async function sendWebhook(input: {
       redirect: 'manual',
       signal: AbortSignal.timeout(input.timeoutMs),
     });
-    const responseBody = await excerpt(response).catch(() => '');
+    await response.body?.cancel().catch(() => {});
     const ok = response.status >= 200 && response.status < 300;
-    return {
-      ok,
-      responseStatus: response.status,
-      responseBody,
-      error: ok ? null : `The endpoint answered HTTP ${response.status}.`,
-      durationMs: elapsed(),
-    };
+    const error = ok ? null : `The endpoint answered HTTP ${response.status}.`;
+    return { ok, responseStatus: response.status, error, detail: null, durationMs: elapsed() };
   } catch (error) {
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const message =
-      (error as Error).name === 'TimeoutError'
-        ? `No answer within ${input.timeoutMs} ms.`
-        : (cause?.code ?? cause?.message ?? (error as Error).message);
-    return { ok: false, responseStatus: null, responseBody: null, error: message, durationMs: elapsed() };
+    const failure = failureOf(error, input.url, input.timeoutMs);
+    return { ok: false, responseStatus: null, ...failure, durationMs: elapsed() };
   }
 }

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { type EgressPolicy, refusedLiteralHost } from '../../../app/egress.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../../app/errors.ts';
 import { decodeCursor, encodeCursor } from '../../../app/schemas.ts';
@@ -16,6 +17,8 @@ export interface WebhookSettings {
   allowedNetworks: EgressPolicy;
   /** EVENT_RETENTION_DAYS: a logged delivery's event may have left the outbox since. */
   eventRetentionDays: number;
+  /** Gets the full cause of a failed manual redelivery, which the delivery log does not show. */
+  logger?: Pick<FastifyBaseLogger, 'warn'>;
 }
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -163,14 +166,31 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
       return toPublic(await loadManaged(actor, id));
     },
 
-    async update(ctx: WriteContext, id: string, changes: WebhookChanges): Promise<PublicWebhook> {
+    /**
+     * Changes a subscription. A URL on another origin (scheme, host, port) gets a new signing
+     * secret, returned in this answer only: events signed with the secret the old receiver knows
+     * never reach a new one, where they could be replayed to the old.
+     */
+    async update(
+      ctx: WriteContext,
+      id: string,
+      changes: WebhookChanges,
+    ): Promise<PublicWebhook & { secret?: string }> {
       const before = await loadManaged(ctx.actor, id);
       if (changes.url !== undefined) assertWebhookUrl(changes.url, settings.allowedNetworks);
-      await db.transaction().execute(async (tx) => {
+      const secret = await db.transaction().execute(async (tx) => {
+        // Decided on the locked row, so two concurrent changes cannot move the URL without a rotation.
+        const current = await repo.lockSubscription(tx, id);
+        if (!current) throw new NotFoundError('Webhook', id);
+        const rotated =
+          changes.url !== undefined && new URL(changes.url).origin !== new URL(current.url).origin
+            ? generateWebhookSecret()
+            : undefined;
         const reenabled = changes.enabled === true && !before.enabled;
         const disabled = changes.enabled === false && before.enabled;
         await repo.updateSubscription(tx, id, {
           ...changes,
+          ...(rotated && { secret_encrypted: encryptSecret(settings.secretsKey, rotated) }),
           ...(reenabled && { disabled_reason: null, disabled_at: null }),
           ...(disabled && { disabled_reason: 'Disabled by a user.', disabled_at: new Date() }),
         });
@@ -181,20 +201,31 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
           entityId: id,
           propertyId: before.property_id,
           before: {
-            url: before.url,
+            url: current.url,
             event_types: before.event_types,
             description: before.description,
             enabled: before.enabled,
           },
           after: {
-            url: changes.url ?? before.url,
+            url: changes.url ?? current.url,
             event_types: changes.event_types ?? before.event_types,
             description: changes.description === undefined ? before.description : changes.description,
             enabled: changes.enabled ?? before.enabled,
           },
         });
+        if (rotated) {
+          await recordAudit(tx, ctx, {
+            action: 'webhook.secret_rotated',
+            entityType: 'webhook_subscription',
+            entityId: id,
+            propertyId: before.property_id,
+            diff: { secret: ['[redacted]', '[redacted]'], reason: 'the URL moved to another origin' },
+          });
+        }
+        return rotated;
       });
-      return reload(id);
+      const view = await reload(id);
+      return secret ? { ...view, secret } : view;
     },
 
     async remove(ctx: WriteContext, id: string): Promise<void> {
@@ -263,6 +294,11 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
         timeoutMs: settings.timeoutMs,
         allowedNetworks: settings.allowedNetworks,
       });
+      if (attempt.detail)
+        settings.logger?.warn(
+          { webhook: id, event: delivery.event_id, cause: attempt.detail },
+          'webhook redelivery failed',
+        );
       const previous = await repo.countAttempts(db, id, delivery.event_id);
       const logged = await db.transaction().execute(async (tx) => {
         const row = await repo.insertDelivery(tx, {
@@ -274,7 +310,6 @@ export function createWebhookService(db: Db, settings: WebhookSettings) {
           trigger: 'manual',
           status: attempt.ok ? 'succeeded' : 'failed',
           response_status: attempt.responseStatus,
-          response_body: attempt.responseBody,
           error: attempt.error,
           duration_ms: attempt.durationMs,
         });

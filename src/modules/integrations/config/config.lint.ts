@@ -4,6 +4,7 @@ import { transformProblems } from '../mapping/transforms.ts';
 import { newRawSchemaAjv } from '../pipeline/stages.ts';
 import { CANONICAL_STATUSES, LEDGER_REQUIRED } from './config.types.ts';
 import { jsonPathProblem } from './jsonpath.ts';
+import { linearRegexProblem } from './safe-regex.ts';
 
 /** One problem in a config document, located by JSON pointer from the document root. */
 export interface ConfigProblem {
@@ -79,6 +80,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
         }
       };
       checkText('/source/request/path', request.path);
+      const leaves = typeof request.path === 'string' ? pathLeavesBaseUrl(request.path) : undefined;
+      if (leaves) add('/source/request/path', leaves);
       for (const part of ['query', 'headers'] as const) {
         const values = request[part];
         if (!isObj(values)) continue;
@@ -150,11 +153,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
         if (!mapped(field)) add(base, `names ${field}, which field_mappings does not map`);
         if (!isObj(rule)) continue;
         if (typeof rule.pattern === 'string') {
-          try {
-            new RegExp(rule.pattern, 'u');
-          } catch (error) {
-            add(`${base}/pattern`, `is not a valid regular expression: ${(error as Error).message}`);
-          }
+          const problem = linearRegexProblem(rule.pattern);
+          if (problem) add(`${base}/pattern`, problem);
         }
         if (typeof rule.min === 'number' && typeof rule.max === 'number' && rule.min > rule.max) {
           add(`${base}/min`, 'is greater than max');
@@ -195,11 +195,94 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
   }
 
   if (isObj(doc.raw_schema)) {
-    try {
-      newRawSchemaAjv().compile(doc.raw_schema);
-    } catch (error) {
-      add('/raw_schema', `is not a valid JSON Schema 2020-12: ${(error as Error).message}`);
+    const before = problems.length;
+    forEachSchemaPattern(doc.raw_schema, '/raw_schema', (pointer, pattern) => {
+      const problem = linearRegexProblem(pattern);
+      if (problem) add(pointer, problem);
+    });
+    // The validator compiles with the same engine, so it fails on any pattern the walk missed.
+    if (problems.length === before) {
+      try {
+        newRawSchemaAjv().compile(doc.raw_schema);
+      } catch (error) {
+        add('/raw_schema', `is not a valid JSON Schema 2020-12: ${(error as Error).message}`);
+      }
     }
   }
   return problems;
+}
+
+const PROBE_BASE = new URL('https://base-url.invalid/prefix/');
+
+/**
+ * Why a request path would leave the connection's base_url origin (`//host/…`, `/https://host/…`,
+ * `/name:…` read as a scheme), resolved as the connector resolves it; undefined when it stays.
+ */
+function pathLeavesBaseUrl(path: string): string | undefined {
+  // Placeholders are URL-encoded into the path, so they cannot move it: any text stands for them.
+  const filled = path.replace(PLACEHOLDER, 'x').replace(/^\//, '');
+  let resolved: URL;
+  try {
+    resolved = new URL(filled, PROBE_BASE);
+  } catch {
+    return 'is not a usable URL path';
+  }
+  if (resolved.origin === PROBE_BASE.origin) return undefined;
+  return (
+    "must be a path under the connection's base_url, but it is read as another address " +
+    '(a host after "//", or a scheme before ":" in the first segment): the connection\'s secrets go only to base_url'
+  );
+}
+
+/** Keywords of JSON Schema 2020-12 (and draft-07 names Ajv accepts) whose value is a subschema… */
+const SUBSCHEMA = [
+  'additionalProperties',
+  'propertyNames',
+  'items',
+  'additionalItems',
+  'contains',
+  'not',
+  'if',
+  'then',
+  'else',
+  'unevaluatedItems',
+  'unevaluatedProperties',
+];
+/** …a list of subschemas… */
+const SUBSCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items'];
+/** …or an object of subschemas by name. */
+const SUBSCHEMA_MAPS = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
+
+/**
+ * Calls `visit` with the pointer and text of every regular expression of a JSON Schema: each
+ * `pattern` and each `patternProperties` key, in every subschema (`propertyNames` included), so
+ * the lint can name the one the linear-time engine refuses.
+ */
+function forEachSchemaPattern(
+  schema: unknown,
+  pointer: string,
+  visit: (pointer: string, pattern: string) => void,
+  depth = 0,
+): void {
+  // Deeper than any real schema; Ajv's compile, with the same engine, still checks what lies below.
+  if (!isObj(schema) || depth > 100) return;
+  if (typeof schema.pattern === 'string') visit(`${pointer}/pattern`, schema.pattern);
+  if (isObj(schema.patternProperties)) {
+    for (const key of Object.keys(schema.patternProperties))
+      visit(`${pointer}/patternProperties/${esc(key)}`, key);
+  }
+  for (const keyword of SUBSCHEMA)
+    forEachSchemaPattern(schema[keyword], `${pointer}/${keyword}`, visit, depth + 1);
+  for (const keyword of SUBSCHEMA_LISTS) {
+    const list = schema[keyword];
+    if (!Array.isArray(list)) continue;
+    for (const [i, sub] of list.entries())
+      forEachSchemaPattern(sub, `${pointer}/${keyword}/${i}`, visit, depth + 1);
+  }
+  for (const keyword of SUBSCHEMA_MAPS) {
+    const map = schema[keyword];
+    if (!isObj(map)) continue;
+    for (const [name, sub] of Object.entries(map))
+      forEachSchemaPattern(sub, `${pointer}/${keyword}/${esc(name)}`, visit, depth + 1);
+  }
 }

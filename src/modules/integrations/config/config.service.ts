@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setImmediate } from 'node:timers/promises';
 import { NotFoundError, ValidationError } from '../../../app/errors.ts';
 import type { Db } from '../../../db/database.ts';
 import { type RequestContext, recordAudit, systemContext } from '../../audit/audit.repository.ts';
@@ -47,6 +48,9 @@ export function assertValidConfig(doc: unknown, prefix: string): asserts doc is 
     );
   }
 }
+
+/** Longest stretch a preview computes before letting other requests run. */
+const PREVIEW_SLICE_MS = 20;
 
 export interface PreviewInput {
   config: unknown;
@@ -98,22 +102,31 @@ export function createConfigService(db: Db) {
         codes = new Set(await roomTypeCodes(db, input.property_id));
       }
       const pipeline = compilePipeline(input.config);
-      const results = input.records.map((raw, index) => {
+      const results = [];
+      let sliceStart = performance.now();
+      for (const [index, raw] of input.records.entries()) {
+        // Other requests are served between records: a preview never holds the process for long.
+        if (performance.now() - sliceStart > PREVIEW_SLICE_MS) {
+          await setImmediate();
+          sliceStart = performance.now();
+        }
         const outcome = pipeline.process(raw, { roomTypeCodes: codes });
-        return outcome.ok
-          ? { index, booking: outcome.booking, error: null }
-          : {
-              index,
-              booking: null,
-              error: {
-                stage: outcome.error.stage,
-                error_type: outcome.error.errorType,
-                field: outcome.error.field,
-                message: outcome.error.message,
-                external_id: outcome.externalId,
+        results.push(
+          outcome.ok
+            ? { index, booking: outcome.booking, error: null }
+            : {
+                index,
+                booking: null,
+                error: {
+                  stage: outcome.error.stage,
+                  error_type: outcome.error.errorType,
+                  field: outcome.error.field,
+                  message: outcome.error.message,
+                  external_id: outcome.externalId,
+                },
               },
-            };
-      });
+        );
+      }
       const mapped = results.filter((r) => r.booking !== null).length;
       const warnings = codes
         ? []

@@ -6,7 +6,7 @@ import { type RequestContext, recordAudit } from '../../audit/audit.repository.t
 import { type Actor, assertCanAdminProperty, propertyScope } from '../../auth/auth.context.ts';
 import { findConfig } from '../config/config.repository.ts';
 import { assertIntegrationAdmin } from '../integrations.access.ts';
-import { ConnectionMissingError } from '../integrations.errors.ts';
+import { ConnectionMissingError, SecretsRequiredError } from '../integrations.errors.ts';
 import * as repo from './connection.repository.ts';
 import { openSecrets, sealSecrets } from './secret-box.ts';
 
@@ -119,8 +119,9 @@ export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetwo
     },
 
     /**
-     * Creates or replaces a hotel's connection. Secrets left out are kept; secrets given replace
-     * the whole set. Moving to another config, base URL or hotel id starts the cursor over.
+     * Creates or replaces a hotel's connection. Secrets left out are kept, unless base_url moves to
+     * another origin (scheme, host, port): then they must be given again (SECRETS_REQUIRED). Secrets
+     * given replace the whole set. Moving to another config, base URL or hotel id starts the cursor over.
      */
     async put(ctx: RequestContext & { actor: Actor }, propertyId: string, input: ConnectionInput) {
       assertCanAdminProperty(ctx.actor, propertyId);
@@ -144,6 +145,12 @@ export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetwo
         }
       }
       if (problems.length > 0) throw new ValidationError('The PMS connection is not valid.', problems);
+      // Stored secrets never follow base_url to another origin unless they are given again.
+      if (before && before.secret_names.length > 0 && input.secrets === undefined) {
+        const from = new URL(before.base_url).origin;
+        const to = new URL(input.base_url).origin;
+        if (from !== to) throw new SecretsRequiredError(from, to);
+      }
 
       const restart =
         !before ||

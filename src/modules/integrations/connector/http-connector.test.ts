@@ -49,6 +49,9 @@ async function collect(plan: Parameters<typeof fetchPages>[0]) {
   return pages;
 }
 
+/** These PMSs listen on 127.0.0.1, which no policy reaches unless it says so. */
+const loopback = parseEgressPolicy('external,loopback').policy;
+
 const plan = (cfg: PmsConfigDocument, baseUrl: string, extra: object = {}) => ({
   config: cfg,
   baseUrl,
@@ -56,6 +59,7 @@ const plan = (cfg: PmsConfigDocument, baseUrl: string, extra: object = {}) => ({
   secrets: { token: 'sekret-token' },
   cursor: null,
   budget: privateBudget(undefined),
+  allowedNetworks: loopback,
   ...extra,
 });
 
@@ -205,7 +209,12 @@ describe('fetchPages: failures, retries and timeouts', () => {
       request: { path: '/x', timeout_ms: 150 },
       retry: { max_attempts: 2, backoff_ms: 1, on_status: [] },
     });
-    await expect(collect(plan(cfg, url))).rejects.toThrow(/no answer within 150 ms \(after 2 attempts\)/);
+    const error = await collect(plan(cfg, url)).catch((e: unknown) => e);
+    // The tenant is not told a timeout from a closed port; the server's log is.
+    expect((error as PMSConnectionError).reason).toMatch(
+      /: no HTTP answer \(the connection failed, timed out or did not speak HTTP\) \(after 2 attempts\)$/,
+    );
+    expect((error as PMSConnectionError).detail).toBe('no answer within 150 ms');
     hanging.closeAllConnections();
     hanging.close();
     await server.close();
@@ -356,12 +365,83 @@ describe('where a PMS request may connect (PMS_ALLOWED_NETWORKS)', () => {
     try {
       const error = await collect(plan(cfg, server.url)).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PMSConnectionError);
-      expect((error as PMSConnectionError).reason).toMatch(
-        /169\.254\.169\.254 is not an address this server may reach/,
-      );
+      // Refused before connecting: it leaves base_url's origin (and the egress policy would refuse it too).
+      // The tenant is not told where it pointed (it may name an internal service); the logs are.
+      expect((error as PMSConnectionError).reason).toMatch(/redirected to another origin;/);
+      expect((error as PMSConnectionError).reason).not.toContain('169.254');
+      expect((error as PMSConnectionError).detail).toBe('redirected to http://169.254.169.254');
       expect(server.requests).toHaveLength(1);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("the connection's secrets go to base_url's origin only", () => {
+  /** A server at another origin (another port of 127.0.0.1), recording what reaches it. */
+  const collector = () => pms((request) => ({ body: { items: [{ leaked: request.headers['x-api-key'] }] } }));
+  const withKey = (path: string) => config({ request: { path, headers: { 'X-Api-Key': '{secret.token}' } } });
+
+  it('refuses a request path that resolves to another origin, sending nothing there', async () => {
+    const home = await pms(() => ({ body: { items: [1] } }));
+    const elsewhere = await collector();
+    try {
+      const port = new URL(elsewhere.url).port;
+      for (const path of [
+        `/http://127.0.0.1:${port}/steal`,
+        `///127.0.0.1:${port}/steal`,
+        `/\\\\127.0.0.1:${port}/x`,
+      ]) {
+        const error = await collect(plan(withKey(path), home.url)).catch((e: unknown) => e);
+        expect(error, path).toBeInstanceOf(PMSConnectionError);
+        expect((error as PMSConnectionError).reason, path).toMatch(
+          /^the config's request path leads to http:\/\/127\.0\.0\.1:\d+, outside the connection's base_url/,
+        );
+      }
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(home.requests).toHaveLength(0);
+    } finally {
+      await home.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('refuses a redirect to another origin, and follows one within the origin', async () => {
+    const elsewhere = await collector();
+    const home = await pms((_request, url) =>
+      url.pathname === '/away'
+        ? { status: 307, headers: { location: `${elsewhere.url}/catch` }, body: '' }
+        : url.pathname === '/old'
+          ? { status: 301, headers: { location: '/new' }, body: '' }
+          : { body: { items: [{ at: url.pathname }] } },
+    );
+    try {
+      const error = await collect(plan(withKey('/away'), home.url)).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PMSConnectionError);
+      expect((error as PMSConnectionError).reason).toMatch(
+        /\/away redirected to another origin; the connection's secrets are sent only to its base_url's origin/,
+      );
+      expect(elsewhere.requests).toHaveLength(0);
+      expect(await collect(plan(withKey('/old'), home.url))).toEqual([[{ at: '/new' }]]);
+      expect(home.requests.map((u) => u.pathname)).toEqual(['/away', '/old', '/new']);
+    } finally {
+      await home.close();
+      await elsewhere.close();
+    }
+  });
+
+  it('stops a redirect loop within the origin', async () => {
+    const home = await pms((_request, url) => ({
+      status: 302,
+      headers: { location: `/loop${Number(url.pathname.slice(5) || 0) + 1}` },
+      body: '',
+    }));
+    try {
+      const error = await collect(plan(withKey('/loop0'), home.url)).catch((e: unknown) => e);
+      expect((error as PMSConnectionError).reason).toMatch(/redirected more than 5 times$/);
+      expect(home.requests).toHaveLength(6);
+    } finally {
+      await home.close();
     }
   });
 });

@@ -1,7 +1,7 @@
 import type { EgressPolicy } from '../../../app/egress.ts';
 import type { PmsConfigDocument } from '../config/config.types.ts';
 import { compileJsonPath } from '../config/jsonpath.ts';
-import { PMSConnectionError } from '../integrations.errors.ts';
+import { PMSConnectionError, shown } from '../integrations.errors.ts';
 import { fill, type PlaceholderValues, placeholderValues, redactor } from './placeholders.ts';
 import type { RequestBudget } from './rate-budget.ts';
 import { DEFAULT_RETRY, type HttpResponse, type RetryPolicy, requestJson } from './request.ts';
@@ -19,7 +19,7 @@ export interface FetchPlan {
   maxPages?: number;
   /** Largest page read, in bytes (64 MiB by default). */
   maxResponseBytes?: number;
-  onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+  onRetry?: (info: { attempt: number; waitMs: number; reason: string; detail?: string }) => void;
   /** Where requests may connect (PMS_ALLOWED_NETWORKS). */
   allowedNetworks?: EgressPolicy;
 }
@@ -83,6 +83,14 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
   const buildUrl = (extra: PlaceholderValues, paging: Record<string, string>): string => {
     const all = { ...values, ...extra };
     const url = new URL(fill(request.path, all, encodeURIComponent).replace(/^\//, ''), base);
+    // The secrets were given for base_url's origin: a path that resolves elsewhere (`//host`,
+    // `/https://host`) never gets a request, whatever config the connection points to.
+    if (url.origin !== base.origin) {
+      throw new PMSConnectionError(
+        `the config's request path leads to ${redact(url.origin)}, outside the connection's base_url ` +
+          `(${base.origin}): requests go to base_url's origin only`,
+      );
+    }
     for (const [key, template] of Object.entries(request.query ?? {}))
       url.searchParams.set(key, fill(template, all));
     for (const [key, value] of Object.entries(paging)) url.searchParams.set(key, value);
@@ -168,7 +176,7 @@ export async function* fetchPages(plan: FetchPlan): AsyncGenerator<FetchedPage> 
         if (next === undefined || next === null || next === '') return;
         token = String(next);
         if (seen.has(token))
-          throw new PMSConnectionError(`the PMS returned the cursor ${JSON.stringify(token)} twice`);
+          throw new PMSConnectionError(`the PMS returned the cursor ${shown(token)} twice`);
         seen.add(token);
       }
     }

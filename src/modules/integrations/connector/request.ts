@@ -1,11 +1,13 @@
-import { fetch, type Headers, type Response } from 'undici';
+import type { Headers, Response } from 'undici';
 import {
   DEFAULT_EGRESS_POLICY,
   type EgressPolicy,
   EgressRefusedError,
   egressDispatcher,
+  unreachableNameMessage,
 } from '../../../app/egress.ts';
 import { PMSConnectionError } from '../integrations.errors.ts';
+import { fetchWithinOrigin } from './origin-fetch.ts';
 import { type RequestBudget, sleep } from './rate-budget.ts';
 
 export interface RetryPolicy {
@@ -43,7 +45,8 @@ export interface RequestOptions {
   /** Largest body read (DEFAULT_MAX_RESPONSE_BYTES when unset). */
   maxResponseBytes?: number;
   redact: (text: string) => string;
-  onRetry?: (info: { attempt: number; waitMs: number; reason: string }) => void;
+  /** `reason` is what a run's error would say; `detail` the full cause, for server logs. */
+  onRetry?: (info: { attempt: number; waitMs: number; reason: string; detail?: string }) => void;
   /** Where requests may connect, redirects included (PMS_ALLOWED_NETWORKS). */
   allowedNetworks?: EgressPolicy;
 }
@@ -86,6 +89,37 @@ async function readBody(response: Response, limit: number, shownUrl: string): Pr
   }
 }
 
+/**
+ * The tenant reads one message for every failure below HTTP: a sync error that told a refused
+ * connection from a timeout, a TLS error or a non-HTTP answer would map the ports of a network.
+ */
+export const NO_HTTP_ANSWER = 'no HTTP answer (the connection failed, timed out or did not speak HTTP)';
+
+function connectionFailure(
+  error: unknown,
+  shownUrl: string,
+  timeoutMs: number,
+  redact: (text: string) => string,
+): PMSConnectionError {
+  const cause = (error as Error & { cause?: Error & { code?: string; syscall?: string } }).cause;
+  // A refused address stays refused: no retry.
+  if (cause instanceof EgressRefusedError)
+    return new PMSConnectionError(
+      `${shownUrl}: ${cause.message}`,
+      null,
+      false,
+      `${cause.host} is ${cause.address}`,
+    );
+  const detail =
+    (error as Error).name === 'TimeoutError'
+      ? `no answer within ${timeoutMs} ms`
+      : redact([cause?.code, cause?.message ?? (error as Error).message].filter(Boolean).join(': '));
+  // A name that does not resolve is the commonest mistake in a base URL; saying so maps no port.
+  const reason =
+    cause?.syscall === 'getaddrinfo' ? unreachableNameMessage(new URL(shownUrl).hostname) : NO_HTTP_ANSWER;
+  return new PMSConnectionError(`${shownUrl}: ${reason}`, null, true, detail);
+}
+
 function backoff(policy: RetryPolicy, attempt: number): number {
   const base = policy.backoffMs * 2 ** (attempt - 1);
   // Jitter spreads the retries of hotels that failed together.
@@ -108,12 +142,16 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
     try {
       const timeout = AbortSignal.timeout(options.timeoutMs);
       const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-      const response = await fetch(options.url, {
-        method: options.method,
-        headers: { accept: 'application/json', ...options.headers },
-        signal,
-        dispatcher: egressDispatcher(options.allowedNetworks ?? DEFAULT_EGRESS_POLICY),
-      });
+      const response = await fetchWithinOrigin(
+        options.url,
+        {
+          method: options.method,
+          headers: { accept: 'application/json', ...options.headers },
+          signal,
+          dispatcher: egressDispatcher(options.allowedNetworks ?? DEFAULT_EGRESS_POLICY),
+        },
+        redact,
+      );
       const text = await readBody(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, shownUrl);
       if (response.ok) {
         try {
@@ -143,23 +181,18 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
     } catch (error) {
       if (error instanceof PMSConnectionError) throw error;
       if (options.signal?.aborted) throw options.signal.reason;
-      const timedOut = (error as Error).name === 'TimeoutError';
-      const cause = (error as Error & { cause?: Error }).cause;
-      const reason = timedOut
-        ? `no answer within ${options.timeoutMs} ms`
-        : redact(String(cause?.message ?? (error as Error).message));
-      // A refused address stays refused: no retry.
-      failure = new PMSConnectionError(
-        `${shownUrl}: ${reason}`,
-        null,
-        !(cause instanceof EgressRefusedError),
-      );
+      failure = connectionFailure(error, shownUrl, options.timeoutMs, redact);
     } finally {
       release();
     }
     if (!failure.retryable || attempt >= retry.maxAttempts) {
       if (attempt > 1)
-        throw new PMSConnectionError(`${failure.reason} (after ${attempt} attempts)`, failure.status);
+        throw new PMSConnectionError(
+          `${failure.reason} (after ${attempt} attempts)`,
+          failure.status,
+          false,
+          failure.detail,
+        );
       throw failure;
     }
     if (waitMs !== undefined && waitMs > MAX_RETRY_AFTER_MS) {
@@ -169,7 +202,7 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
       );
     }
     const delay = waitMs ?? backoff(retry, attempt);
-    options.onRetry?.({ attempt, waitMs: delay, reason: failure.reason });
+    options.onRetry?.({ attempt, waitMs: delay, reason: failure.reason, detail: failure.detail });
     await sleep(delay, options.signal);
   }
 }

@@ -1,4 +1,5 @@
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime, IANAZone, type TokenParser } from 'luxon';
+import { compileLinearRegex, JS_SPACE, UnsupportedPatternError } from '../config/safe-regex.ts';
 
 /**
  * Dates and timestamps as the PMS_CONFIG.md transforms read them. A date that does not exist
@@ -59,7 +60,7 @@ function fastFormat(format: string): FastDate | null {
   const complete = order.length === 3 && new Set(order).size === 3;
   let parser: FastDate | null = null;
   if (usable && complete) {
-    const regex = new RegExp(`${source}$`);
+    const regex = compileLinearRegex(`${source}$`);
     parser = (text) => {
       const match = regex.exec(text);
       if (!match) return undefined;
@@ -74,6 +75,39 @@ function fastFormat(format: string): FastDate | null {
   return parser;
 }
 
+const formatParsers = new Map<string, TokenParser>();
+
+/**
+ * Luxon's parser of a format, matching in linear time. Luxon turns a format into one RegExp, and
+ * a tenant's format of adjacent number tokens (`sHm` thirty times) made it backtrack for hours;
+ * here that RegExp's source is matched by RE2 instead (Luxon calls `input.match(parser.regex)`).
+ * Throws UnsupportedPatternError when the format makes too large a pattern.
+ */
+function formatParser(format: string): TokenParser {
+  const cached = formatParsers.get(format);
+  if (cached) return cached;
+  const parser = DateTime.buildFormatParser(format) as TokenParser & { regex?: unknown; isValid?: boolean };
+  if (parser.regex instanceof RegExp) {
+    // RE2's \s is ASCII; Luxon's "any space but a newline" keeps its JavaScript meaning.
+    const source = parser.regex.source.replaceAll(
+      '[^\\S\\n\\r]',
+      `[${JS_SPACE.replace('\\n', '').replace('\\r', '')}]`,
+    );
+    const linear = compileLinearRegex(source, { ignoreCase: parser.regex.flags.includes('i') });
+    parser.regex = { [Symbol.match]: (text: string) => linear.exec(text) };
+  } else if (parser.isValid !== false) {
+    // A Luxon that no longer keeps its RegExp there would match with a backtracking engine.
+    throw new Error('luxon changed how it parses formats: date formats cannot be matched in linear time');
+  }
+  if (formatParsers.size > 5000) formatParsers.clear();
+  formatParsers.set(format, parser);
+  return parser;
+}
+
+function fromFormat(text: string, format: string, options: { zone: string; setZone?: boolean }): DateTime {
+  return DateTime.fromFormatParser(text, formatParser(format), options);
+}
+
 /** To a hotel-local YYYY-MM-DD: ISO 8601 by default, else Unicode tokens such as dd/MM/yyyy. */
 export function parseDate(text: string, format?: string): Parsed {
   const trimmed = text.trim();
@@ -85,7 +119,7 @@ export function parseDate(text: string, format?: string): Parsed {
     if (fast) return fast;
   }
   const dt = format
-    ? DateTime.fromFormat(trimmed, format, { zone: 'UTC', setZone: true })
+    ? fromFormat(trimmed, format, { zone: 'UTC', setZone: true })
     : DateTime.fromISO(trimmed, { zone: 'UTC', setZone: true });
   if (!dt.isValid) return { ok: false, reason: why(dt) };
   return { ok: true, value: dt.toISODate()! };
@@ -144,7 +178,7 @@ export function parseDateTime(value: string | number, format?: string, timezone 
     if (fast) return fast;
   }
   const dt = format
-    ? DateTime.fromFormat(trimmed, format, { zone: timezone })
+    ? fromFormat(trimmed, format, { zone: timezone })
     : DateTime.fromISO(trimmed, { zone: timezone });
   if (!dt.isValid) return { ok: false, reason: why(dt) };
   return instant(dt.toMillis());
@@ -162,7 +196,14 @@ const PROBE = DateTime.fromObject(
 /** Undefined when a date format reads back a full date (year, month, day), else why not. */
 export function dateFormatProblem(format: string): string | undefined {
   const text = PROBE.toFormat(format);
-  const back = DateTime.fromFormat(text, format, { zone: 'UTC' });
+  let back: DateTime;
+  try {
+    back = fromFormat(text, format, { zone: 'UTC' });
+  } catch (error) {
+    if (error instanceof UnsupportedPatternError)
+      return `is too complex a date format: its pattern ${error.message}`;
+    throw error;
+  }
   if (!back.isValid) return `is not a usable date format (${why(back)})`;
   if (back.toISODate() !== PROBE.toISODate()) return 'must contain a year, a month and a day';
   return undefined;

@@ -46,7 +46,7 @@ async function hotel(): Promise<{ ctx: BatchContext; dbl: RoomType; ste: RoomTyp
     body: {
       pms_type: 'acme',
       version: '2.1',
-      base_url: 'http://127.0.0.1:9',
+      base_url: 'https://pms.example.test',
       hotel_external_id: 'X',
       secrets: { api_token: 'unused-token' },
     },

@@ -309,7 +309,15 @@ export function createRunExecutor(deps: ExecutorDeps) {
       );
       if (!(error instanceof PMSError))
         logger.error({ run: runId, err: error }, 'PMS sync failed unexpectedly');
-      else logger.warn({ run: runId, error: message }, 'PMS sync failed');
+      else
+        logger.warn(
+          {
+            run: runId,
+            error: message,
+            cause: error instanceof PMSConnectionError ? error.detail : undefined,
+          },
+          'PMS sync failed',
+        );
       const failed = await db.transaction().execute(async (tx) => {
         const row = await runs.finishRun(tx, runId, {
           status: 'failed',

@@ -230,7 +230,6 @@ export interface WebhookDelivery {
   trigger: 'automatic' | 'manual';
   status: 'succeeded' | 'failed';
   response_status: number | null;
-  response_body: string | null;
   error: string | null;
   duration_ms: number;
   created_at: string;

@@ -365,15 +365,7 @@ function DeliveryLog(props: { webhook: Webhook; onClose: () => void; onRefresh: 
                     {delivery.response_status ? `HTTP ${delivery.response_status}` : ''}
                   </td>
                   <td class="num">{delivery.duration_ms} ms</td>
-                  <td>
-                    {delivery.error ?? ''}
-                    {delivery.response_body ? (
-                      <details>
-                        <summary>Response body</summary>
-                        <pre>{delivery.response_body}</pre>
-                      </details>
-                    ) : null}
-                  </td>
+                  <td>{delivery.error ?? ''}</td>
                   <td>
                     <button type="button" class="small" onClick={() => redeliver(delivery)}>
                       Redeliver
