@@ -300,6 +300,7 @@ async function startApi(
         PMS_SECRETS_KEY: randomBytes(32).toString('hex'),
         LOG_LEVEL: 'warn',
         LOGIN_RATE_LIMIT_PER_MINUTE: '1000',
+        LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: '1000',
         ...env,
       },
       // BENCH_API_STDOUT=inherit shows what those flags print.

@@ -136,6 +136,10 @@ async function startRealtimeNode(databaseUrl: string, dataDir: string) {
         LOG_LEVEL: 'warn',
         JWT_SECRET,
         PMS_DATA_DIR: dataDir,
+        // Every bench client is one user on one address: lift the per-user and per-address caps.
+        REALTIME_MAX_SOCKETS_PER_USER: '100000',
+        REALTIME_MAX_SOCKETS_PER_ADDRESS: '0',
+        REALTIME_SUBSCRIBES_PER_MINUTE: '100000',
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     },
@@ -192,7 +196,7 @@ async function measureFanOut(
   );
   const token = await signAccessToken(
     { key: new TextEncoder().encode(JWT_SECRET), accessTtlSeconds: 3600, refreshTtlSeconds: 3600 },
-    { id: userId, role: 'SUPER_ADMIN' },
+    { id: userId, role: 'SUPER_ADMIN', tokenVersion: 0 },
   );
   const dataDir = mkdtempSync(path.join(tmpdir(), 'pms-bench-rt-'));
   const node = await startRealtimeNode(database.url, dataDir);

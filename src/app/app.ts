@@ -13,7 +13,7 @@ import { moduleRoutes } from './modules.ts';
 import { apiReferencePlugin } from './plugins/api-reference.ts';
 import { frameworkErrorProblem, installErrorHandler } from './plugins/error-handler.ts';
 import { metricsPlugin } from './plugins/metrics.ts';
-import { securityHeadersPlugin } from './plugins/security-headers.ts';
+import { API_CSP_DIRECTIVES, securityHeadersPlugin } from './plugins/security-headers.ts';
 import { installNulGuard, installValidators } from './plugins/validation.ts';
 import { Problem } from './schemas.ts';
 
@@ -96,8 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ),
   );
   await app.register(securityHeadersPlugin, {
-    // The API reference page loads its own inline scripts and styles.
-    contentSecurityPolicy: false,
+    // The JSON API's policy; the admin and the API reference pages set their own (security-headers.ts).
+    contentSecurityPolicy: { useDefaults: false, directives: API_CSP_DIRECTIVES },
   });
   await app.register(rateLimit, {
     global: false,

@@ -50,6 +50,7 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: 'broker-without-port',
       NATS_URL: 'http://nats',
       LOGIN_RATE_LIMIT_PER_MINUTE: '0',
+      LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE: 'many',
       ACCESS_TOKEN_TTL_SECONDS: '1.5',
       REFRESH_TOKEN_TTL_SECONDS: '-1',
       WEBHOOK_ALLOWED_NETWORKS: 'intranet',

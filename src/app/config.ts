@@ -36,6 +36,8 @@ export interface AppConfig {
   /** Most bookings of one property decided in one transaction (1 = one booking per transaction). */
   bookingBatchMax: number;
   loginRateLimitPerMinute: number;
+  /** Sign-in attempts per client address across all accounts, per minute and per process. */
+  loginRateLimitPerAddressPerMinute: number;
   accessTokenTtlSeconds: number;
   /** Longest an authenticated user is served from memory (changes evict it at once); 0 = off. */
   authCacheTtlMs: number;
@@ -53,6 +55,12 @@ export interface AppConfig {
   eventRetentionDays: number;
   /** Bearer token a scraper must send to GET /metrics (METRICS_TOKEN); unset = /metrics is off. */
   metricsToken: string | undefined;
+  /** Most live-feed sockets one user holds open on one process, both feeds together (docs/realtime.md). */
+  realtimeMaxSocketsPerUser: number;
+  /** Most live-feed sockets open from one client address on one process; 0 = no cap. */
+  realtimeMaxSocketsPerAddress: number;
+  /** Live-feed subscribes per user, minute and process (a token bucket holding a minute's worth). */
+  realtimeSubscribesPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -200,6 +208,14 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     lockTimeoutMs: intSetting(env, 'LOCK_TIMEOUT_MS', 5000, 10, 600000, problems),
     bookingBatchMax: intSetting(env, 'BOOKING_BATCH_MAX', 128, 1, 1000, problems),
     loginRateLimitPerMinute: intSetting(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 100000, problems),
+    loginRateLimitPerAddressPerMinute: intSetting(
+      env,
+      'LOGIN_RATE_LIMIT_PER_ADDRESS_PER_MINUTE',
+      30,
+      1,
+      100000,
+      problems,
+    ),
     accessTokenTtlSeconds: intSetting(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 10, 86400, problems),
     authCacheTtlMs: intSetting(env, 'AUTH_CACHE_TTL_MS', 60_000, 0, 3_600_000, problems),
     refreshTokenTtlSeconds: intSetting(env, 'REFRESH_TOKEN_TTL_SECONDS', 1209600, 60, 31536000, problems),
@@ -208,6 +224,16 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     syncAbandonedSeconds: intSetting(env, 'PMS_SYNC_ABANDONED_SECONDS', 60, 4, 86_400, problems),
     eventRetentionDays: intSetting(env, 'EVENT_RETENTION_DAYS', 90, 0, 36500, problems),
     metricsToken,
+    realtimeMaxSocketsPerUser: intSetting(env, 'REALTIME_MAX_SOCKETS_PER_USER', 20, 1, 100_000, problems),
+    realtimeMaxSocketsPerAddress: intSetting(
+      env,
+      'REALTIME_MAX_SOCKETS_PER_ADDRESS',
+      200,
+      0,
+      1_000_000,
+      problems,
+    ),
+    realtimeSubscribesPerMinute: intSetting(env, 'REALTIME_SUBSCRIBES_PER_MINUTE', 60, 1, 100_000, problems),
   };
   // A booking waits for its locks inside one statement: the statement's limit must leave it that wait.
   if (config.databaseStatementTimeoutMs > 0 && config.databaseStatementTimeoutMs <= config.lockTimeoutMs) {

@@ -53,6 +53,8 @@ export interface AppUserTable {
   role: UserRole;
   full_name: string | null;
   is_active: Generated<boolean>;
+  /** Bumped by a new password or a deactivation (migration 0048): access tokens carrying an older one are refused. */
+  token_version: Generated<number>;
   last_login_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;

@@ -56,6 +56,19 @@ export class FeedClient {
     }
   }
 
+  /** The close, or an error when the socket is still open after `timeoutMs`. */
+  async closedWithin(timeoutMs: number): Promise<{ code: number; reason: string }> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`socket still open after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   events(): any[] {
     return this.frames.filter((frame) => frame.type === 'event');
   }

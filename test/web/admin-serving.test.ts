@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_CSP, API_CSP } from '../../src/app/plugins/security-headers.ts';
 import { ensureAdminBuild, WEB_DIST } from '../../src/modules/web/web.build.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 
@@ -32,6 +33,22 @@ describe('the admin web app is served at /admin/', () => {
       expect(response.headers['content-type']).toMatch(/text\/html/);
       expect(response.headers['cache-control']).toBe('no-cache');
       expect(response.body).toContain('<div id="app"></div>');
+    }
+  });
+
+  it('sends the admin policy under /admin/ and the JSON API policy elsewhere', async () => {
+    const script = readdirSync(path.join(WEB_DIST, 'assets')).find((name) => name.endsWith('.js'))!;
+    for (const url of ['/admin/', '/admin/reservations', `/admin/assets/${script}`, '/admin/favicon.svg']) {
+      const response = await t.app.inject({ url });
+      expect(response.statusCode, url).toBe(200);
+      expect(response.headers['content-security-policy'], url).toBe(ADMIN_CSP);
+    }
+    // The page loads its script and stylesheet as files of its own: nothing inline to allow.
+    const page = await t.app.inject({ url: '/admin/' });
+    expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>|<style|style=/);
+    for (const url of ['/readyz', '/api/properties/', '/openapi.json']) {
+      const response = await t.app.inject({ url });
+      expect(response.headers['content-security-policy'], url).toBe(API_CSP);
     }
   });
 

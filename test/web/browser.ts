@@ -31,12 +31,40 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 }
 
+/**
+ * Every Content-Security-Policy violation any page of {@link newPage} reported, as the browser
+ * describes it: the event each one fires, and the console error it logs (also for what happens
+ * before a page's own script runs). Test files assert it stays empty.
+ */
+export const cspViolations: string[] = [];
+
+async function watchCsp(context: BrowserContext): Promise<void> {
+  await context.exposeBinding('__pmsTestCspViolation', ({ page }, text: string) => {
+    cspViolations.push(`${page.url()}: ${text}`);
+  });
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = (window as unknown as { __pmsTestCspViolation: (text: string) => void })
+        .__pmsTestCspViolation;
+      report(
+        `${event.effectiveDirective} blocked ${event.blockedURI} (${event.sourceFile}:${event.lineNumber})`,
+      );
+    });
+  });
+  context.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy|Trusted Type/i.test(message.text())) {
+      cspViolations.push(`${message.page()?.url()}: console: ${message.text()}`);
+    }
+  });
+}
+
 export async function newPage(
   browser: Browser,
   viewport = { width: 1366, height: 860 },
 ): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
   context.setDefaultTimeout(15_000);
+  await watchCsp(context);
   const page = await context.newPage();
   return { context, page };
 }

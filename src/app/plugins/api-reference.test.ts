@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestContext, type TestContext } from '../../../test/helpers/context.ts';
 import { apiReferenceLoads } from './api-reference.ts';
@@ -25,6 +26,33 @@ describe('the API reference at /docs', () => {
     expect(page.body).toContain('./openapi.json');
     // This app's own headers, not only the inner server's.
     expect(page.headers['x-content-type-options']).toBe('nosniff');
+    // Its policy names each inline script of the page as served by its hash, and allows no other.
+    const policy = String(page.headers['content-security-policy']);
+    const inline = [
+      ...page.body.matchAll(
+        /<script>([\s\S]*?)<\/script>|<script type="text\/javascript">([\s\S]*?)<\/script>/g,
+      ),
+    ];
+    expect(inline.length).toBe(2);
+    const scriptSrc = policy
+      .split(';')
+      .find((d) => d.startsWith('script-src '))!
+      .split(' ')
+      .slice(1);
+    expect(scriptSrc.sort()).toEqual(
+      [
+        "'self'",
+        ...inline.map(
+          (m) =>
+            `'sha256-${createHash('sha256')
+              .update(m[1] ?? m[2]!)
+              .digest('base64')}'`,
+        ),
+      ].sort(),
+    );
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(page.body).toContain('__zod_globalConfig');
 
     const script = await t.app.inject({ method: 'GET', url: '/docs/js/scalar.js' });
     expect(script.statusCode).toBe(200);

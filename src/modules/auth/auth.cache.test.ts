@@ -6,7 +6,12 @@ import { buildApp } from '../../app/app.ts';
 import { createDb } from '../../db/database.ts';
 import { AuthCache } from './auth.cache.ts';
 
-const actor = (id: string) => ({ id, email: `${id}@x.test`, role: 'STAFF' as const, propertyIds: [] });
+const actor = (id: string) => ({
+  actor: { id, email: `${id}@x.test`, role: 'STAFF' as const, propertyIds: [] },
+  tokenVersion: 0,
+  liveSessions: new Set<string>(),
+  revokedSessions: new Set<string>(),
+});
 
 describe('AuthCache', () => {
   it('serves actors only while live', () => {
@@ -15,7 +20,7 @@ describe('AuthCache', () => {
     expect(cache.actor('a')).toBeUndefined();
     cache.setLive(true);
     cache.rememberActor(actor('a'), cache.readStarted());
-    expect(cache.actor('a')?.id).toBe('a');
+    expect(cache.actor('a')?.actor.id).toBe('a');
     cache.setLive(false);
     expect(cache.actor('a')).toBeUndefined();
     cache.setLive(true);
@@ -41,8 +46,8 @@ describe('AuthCache', () => {
 
   it('forgets a verified token once it expires', () => {
     const cache = new AuthCache({ actorTtlMs: 0 });
-    cache.rememberToken('fresh', { sub: 'a', expiresAt: Date.now() + 60_000 });
-    cache.rememberToken('stale', { sub: 'a', expiresAt: Date.now() - 1 });
+    cache.rememberToken('fresh', { sub: 'a', expiresAt: Date.now() + 60_000, tokenVersion: 0 });
+    cache.rememberToken('stale', { sub: 'a', expiresAt: Date.now() - 1, tokenVersion: 0 });
     expect(cache.verifiedToken('fresh')?.sub).toBe('a');
     expect(cache.verifiedToken('stale')).toBeUndefined();
   });
@@ -75,7 +80,7 @@ describe('authenticated users cached across API processes', () => {
     const user = await createUser(t.db);
     const token = await login(t.app, user.email);
     expect((await call(other, 'GET', '/api/auth/me/', { token })).status).toBe(200);
-    expect(other.authCache.actor(user.id)?.id).toBe(user.id);
+    expect(other.authCache.actor(user.id)?.actor.id).toBe(user.id);
   });
 
   it('a deactivation through one process ends the sessions cached by the other', async () => {
@@ -114,6 +119,41 @@ describe('authenticated users cached across API processes', () => {
     await t.db.deleteFrom('user_property').where('user_id', '=', user.id).execute();
     await evicted;
     expect((await call(other, 'GET', url, { token })).status).toBe(404);
+  });
+
+  it('keeps each user’s token version and checked sign-ins, so a revoked one is refused from memory', async () => {
+    const user = await createUser(t.db);
+    const [revoked, kept] = await Promise.all([login(t.app, user.email), login(t.app, user.email)]);
+    const sid = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).sid;
+    expect((await call(other, 'GET', '/api/auth/me/', { token: revoked })).status).toBe(200);
+    expect((await call(other, 'GET', '/api/auth/me/', { token: kept })).status).toBe(200);
+    expect([...other.authCache.actor(user.id)!.liveSessions].sort()).toEqual(
+      [sid(revoked), sid(kept)].sort(),
+    );
+
+    // A sign-in revoked by any writer notifies like a change to the user.
+    const evicted = other.authCache.invalidated(user.id);
+    await t.db
+      .updateTable('refresh_token')
+      .set({ revoked_at: new Date() })
+      .where('family_id', '=', sid(revoked))
+      .execute();
+    await evicted;
+    expect((await call(other, 'GET', '/api/auth/me/', { token: revoked })).status).toBe(401);
+    expect((await call(other, 'GET', '/api/auth/me/', { token: kept })).status).toBe(200);
+    const state = other.authCache.actor(user.id)!;
+    expect([...state.revokedSessions]).toEqual([sid(revoked)]);
+    expect([...state.liveSessions]).toEqual([sid(kept)]);
+    expect(state.tokenVersion).toBe(0);
+
+    const bumped = other.authCache.invalidated(user.id);
+    await t.db
+      .updateTable('app_user')
+      .set({ password_hash: 'set-by-a-tool' })
+      .where('id', '=', user.id)
+      .execute();
+    await bumped;
+    expect((await call(other, 'GET', '/api/auth/me/', { token: kept })).status).toBe(401);
   });
 
   it('stops serving from memory while its LISTEN connection is down, and resumes after', async () => {

@@ -1,13 +1,41 @@
 import { LRUCache } from 'lru-cache';
 import type { Actor } from './auth.context.ts';
 
-/** Notified (migration 0042) whenever a user's role, activity, email or properties change. */
+/**
+ * Notified (migrations 0042, 0048) whenever a user's role, activity, email, password, token version
+ * or properties change, and when one of its refresh tokens is revoked.
+ */
 export const ACTOR_CHANNEL = 'pms_actor';
 
 export interface VerifiedToken {
   sub: string;
   /** Expiry, in ms since the epoch. */
   expiresAt: number;
+  /** The user's token_version it was issued under (`sv`; 0 for tokens issued before there was one). */
+  tokenVersion: number;
+  /** Its sign-in, the refresh-token family (`sid`; absent on tokens issued before there was one). */
+  sessionId?: string;
+}
+
+/** What authenticating a user's tokens needs of its row, as last read. */
+export interface ActorState {
+  actor: Actor;
+  /** app_user.token_version: a token carrying another one was revoked. */
+  tokenVersion: number;
+  /** Sign-ins read as not revoked since this state was read (any revocation evicts the whole state). */
+  liveSessions: Set<string>;
+  /** Sign-ins read as revoked: a revocation is for good, so their tokens are refused without a query. */
+  revokedSessions: Set<string>;
+}
+
+/** Sign-ins remembered per cached user; a user signing in more often is read again now and then. */
+const MAX_SESSIONS_PER_ACTOR = 64;
+
+function mergeSessions(into: Set<string>, known: Set<string>): void {
+  for (const session of known) {
+    if (into.size >= MAX_SESSIONS_PER_ACTOR) return;
+    into.add(session);
+  }
 }
 
 export interface AuthCacheOptions {
@@ -29,7 +57,7 @@ export interface AuthCacheOptions {
  */
 export class AuthCache {
   private readonly tokens: LRUCache<string, VerifiedToken>;
-  private readonly actors: LRUCache<string, Actor> | undefined;
+  private readonly actors: LRUCache<string, ActorState> | undefined;
   private live = false;
   /** Bumped by every invalidation: an actor read before one is not stored after it. */
   private generation = 0;
@@ -54,7 +82,7 @@ export class AuthCache {
     this.tokens.set(token, verified);
   }
 
-  actor(userId: string): Actor | undefined {
+  actor(userId: string): ActorState | undefined {
     return this.live ? this.actors?.get(userId) : undefined;
   }
 
@@ -63,8 +91,16 @@ export class AuthCache {
     return this.generation;
   }
 
-  rememberActor(actor: Actor, readStartedAt: number): void {
-    if (this.live && readStartedAt === this.generation) this.actors?.set(actor.id, actor);
+  /** Stores a state read from the database, unless an invalidation happened since the read began. */
+  rememberActor(state: ActorState, readStartedAt: number): void {
+    if (!this.live || readStartedAt !== this.generation || !this.actors) return;
+    // No invalidation since the read began, so the sessions already known live still are.
+    const known = this.actors.get(state.actor.id);
+    if (known && known.tokenVersion === state.tokenVersion) {
+      mergeSessions(state.liveSessions, known.liveSessions);
+      mergeSessions(state.revokedSessions, known.revokedSessions);
+    }
+    this.actors.set(state.actor.id, state);
   }
 
   /** Forgets one user (or everyone) after a change. */

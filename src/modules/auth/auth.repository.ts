@@ -9,6 +9,7 @@ export interface UserRecord {
   full_name: string | null;
   is_active: boolean;
   password_hash: string;
+  token_version: number;
   last_login_at: Date | null;
   created_at: Date;
   updated_at: Date;
@@ -23,6 +24,7 @@ function userWithProperties(db: Db | Tx) {
     'u.full_name',
     'u.is_active',
     'u.password_hash',
+    'u.token_version',
     'u.last_login_at',
     'u.created_at',
     'u.updated_at',
@@ -37,6 +39,44 @@ export function findUserByEmail(db: Db | Tx, email: string): Promise<UserRecord 
 
 export function findUserById(db: Db | Tx, id: string): Promise<UserRecord | undefined> {
   return userWithProperties(db).where('u.id', '=', id).executeTakeFirst();
+}
+
+export interface ActorRecord {
+  id: string;
+  email: string;
+  role: UserRole;
+  is_active: boolean;
+  token_version: number;
+  property_ids: string[];
+  /** Whether the sign-in (refresh-token family) still has a token that was not revoked; null when none was asked. */
+  session_live: boolean | null;
+}
+
+/** What authenticating an access token needs, in one round trip: the user and whether its sign-in still stands. */
+export function findActorState(
+  db: Db | Tx,
+  id: string,
+  sessionId: string | undefined,
+): Promise<ActorRecord | undefined> {
+  return db
+    .selectFrom('app_user as u')
+    .select([
+      'u.id',
+      'u.email',
+      'u.role',
+      'u.is_active',
+      'u.token_version',
+      sql<string[]>`coalesce((SELECT array_agg(up.property_id ORDER BY up.property_id)
+        FROM user_property up WHERE up.user_id = u.id), '{}')`.as('property_ids'),
+      // A rotated token is used, not revoked: a family stands while any of its tokens is unrevoked.
+      (sessionId === undefined
+        ? sql<boolean | null>`null`
+        : sql<boolean | null>`EXISTS (SELECT 1 FROM refresh_token rt
+            WHERE rt.family_id = ${sessionId} AND rt.user_id = u.id AND rt.revoked_at IS NULL)`
+      ).as('session_live'),
+    ])
+    .where('u.id', '=', id)
+    .executeTakeFirst();
 }
 
 export interface UserFilter {
@@ -149,6 +189,18 @@ export async function insertRefreshToken(
   token: { id: string; user_id: string; family_id: string; expires_at: Date },
 ): Promise<void> {
   await db.insertInto('refresh_token').values(token).execute();
+}
+
+/** Revokes one sign-in (its refresh-token family) of a user; true when it had a token left to revoke. */
+export async function revokeUserSession(db: Db | Tx, userId: string, familyId: string): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_token')
+    .set({ revoked_at: new Date() })
+    .where('family_id', '=', familyId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** Marks a refresh token used, atomically: of two concurrent uses only one gets the row back. */

@@ -16,11 +16,29 @@ export const LoginBody = Type.Object(
   },
   { additionalProperties: false },
 );
+/** Required unless the request says `X-Refresh-Token: cookie`: then the token is the cookie's. */
 export const RefreshBody = Type.Object(
-  { refresh: Type.String({ minLength: 1, maxLength: 2048 }) },
+  { refresh: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })) },
   { additionalProperties: false },
 );
-export const TokenPair = Type.Object({ access: Type.String(), refresh: Type.String() });
+export const TokenPair = Type.Object({
+  access: Type.String(),
+  refresh: Type.Optional(
+    Type.String({
+      description: 'Absent when the request said `X-Refresh-Token: cookie`: it is in the cookie.',
+    }),
+  ),
+});
+/** A browser asks for its refresh token as an HttpOnly cookie instead of in the body (docs/api.md). */
+export const RefreshTransportHeaders = Type.Object({
+  'x-refresh-token': Type.Optional(
+    Type.Literal('cookie', {
+      description:
+        'Send `cookie` to get the refresh token as an HttpOnly SameSite=Strict cookie (`pms_refresh`, Path=/api/auth/token/) ' +
+        'instead of in the body, and to have refresh and revoke read it from there.',
+    }),
+  ),
+});
 
 export const User = Type.Object(
   {

@@ -6,11 +6,12 @@ import {
   ValidationError,
 } from '../../app/errors.ts';
 import { decodeCursor, pageOf } from '../../app/schemas.ts';
-import type { Db } from '../../db/database.ts';
+import type { Db, Tx } from '../../db/database.ts';
 import type { UserRole } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
-import { AuthCache, type VerifiedToken } from './auth.cache.ts';
+import { type ActorState, AuthCache, type VerifiedToken } from './auth.cache.ts';
 import type { Actor } from './auth.context.ts';
+import { emailUnavailable, isEmailTaken } from './auth.errors.ts';
 import * as repo from './auth.repository.ts';
 import {
   signAccessToken,
@@ -69,28 +70,53 @@ export interface UserChanges {
   property_ids?: string[];
 }
 
+const REVOKED = 'The token was revoked (signed out, new password or deactivation); sign in again.';
+
 export function createAuthService(db: Db, tokens: TokenSettings, cache = new AuthCache({ actorTtlMs: 0 })) {
   async function verifiedAccessToken(token: string): Promise<VerifiedToken> {
     const cached = cache.verifiedToken(token);
     if (cached) return cached;
     const payload = await verifyAccessToken(tokens, token);
-    const verified = { sub: payload.sub, expiresAt: (payload.exp ?? 0) * 1000 };
+    const verified: VerifiedToken = {
+      sub: payload.sub,
+      expiresAt: (payload.exp ?? 0) * 1000,
+      // Tokens issued before versions existed were issued under version 0, the column's start.
+      tokenVersion: payload.sv ?? 0,
+      ...(payload.sid !== undefined && { sessionId: payload.sid }),
+    };
     cache.rememberToken(token, verified);
     return verified;
   }
 
-  async function issuePair(userId: string, role: UserRole, familyId: string): Promise<TokenPair> {
+  async function issuePair(
+    user: { id: string; role: UserRole; token_version: number },
+    familyId: string,
+  ): Promise<TokenPair> {
     const tokenId = crypto.randomUUID();
     await repo.insertRefreshToken(db, {
       id: tokenId,
-      user_id: userId,
+      user_id: user.id,
       family_id: familyId,
       expires_at: new Date(Date.now() + tokens.refreshTtlSeconds * 1000),
     });
     return {
-      access: await signAccessToken(tokens, { id: userId, role }),
-      refresh: await signRefreshToken(tokens, userId, tokenId, familyId),
+      access: await signAccessToken(tokens, {
+        id: user.id,
+        role: user.role,
+        tokenVersion: user.token_version,
+        sessionId: familyId,
+      }),
+      refresh: await signRefreshToken(tokens, user.id, tokenId, familyId, user.token_version),
     };
+  }
+
+  /** Whether `state` accepts `token`; undefined when the state may be older than the token. */
+  function accepts(state: ActorState, token: VerifiedToken): boolean | undefined {
+    // Versions only grow: a token newer than the state means the state is stale, not the token.
+    if (token.tokenVersion > state.tokenVersion) return undefined;
+    if (token.tokenVersion < state.tokenVersion) return false;
+    if (token.sessionId === undefined || state.liveSessions.has(token.sessionId)) return true;
+    return state.revokedSessions.has(token.sessionId) ? false : undefined;
   }
 
   /** A PROPERTY_ADMIN manages STAFF of its own properties only; a SUPER_ADMIN manages everyone. */
@@ -124,6 +150,16 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
     }
   }
 
+  /** A transaction that writes a user's email: losing the race for the address answers as the check does. */
+  async function writingEmail<T>(actor: Actor, email: string, write: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction().execute(write);
+    } catch (error) {
+      if (isEmailTaken(error)) throw emailUnavailable(actor, email);
+      throw error;
+    }
+  }
+
   async function loadVisibleUser(actor: Actor, id: string): Promise<repo.UserRecord> {
     const user = await repo.findUserById(db, id);
     if (!user) throw new NotFoundError('User', id);
@@ -145,7 +181,7 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
         throw new UnauthenticatedError('No active account found with the given credentials.');
       }
       await repo.recordLogin(db, user.id);
-      return issuePair(user.id, user.role, crypto.randomUUID());
+      return issuePair(user, crypto.randomUUID());
     },
 
     /** Rotates the refresh token; presenting an already-used one revokes its whole family (theft). */
@@ -158,23 +194,45 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
       }
       const user = await repo.findUserById(db, consumed.user_id);
       if (!user?.is_active) throw new UnauthenticatedError('The account is no longer active.');
-      return issuePair(user.id, user.role, consumed.family_id);
+      // Whoever set a new password (the API, the CLI, SQL), a sign-in from before it cannot go on.
+      if ((payload.sv ?? 0) !== user.token_version) {
+        await repo.revokeRefreshFamily(db, consumed.family_id);
+        throw new UnauthenticatedError(REVOKED);
+      }
+      return issuePair(user, consumed.family_id);
+    },
+
+    /** Signs out one sign-in: revokes the refresh token's family, which ends its access tokens too. */
+    async logout(refreshToken: string): Promise<void> {
+      const payload = await verifyRefreshToken(tokens, refreshToken);
+      if (payload.fam) await repo.revokeUserSession(db, payload.sub, payload.fam);
     },
 
     /**
      * Resolves a bearer access token to the acting user: role and scope as the database has them,
-     * read from the cache while it is live (see AuthCache), else from the database.
+     * read from the cache while it is live (see AuthCache), else from the database. A token issued
+     * before a new password or a deactivation (`sv`), or whose sign-in was revoked (`sid`), is refused.
      */
     async authenticate(accessToken: string): Promise<Actor> {
-      const { sub } = await verifiedAccessToken(accessToken);
-      const cached = cache.actor(sub);
-      if (cached) return cached;
+      const token = await verifiedAccessToken(accessToken);
+      const cached = cache.actor(token.sub);
+      const verdict = cached && accepts(cached, token);
+      if (verdict === true) return cached!.actor;
+      if (verdict === false) throw new UnauthenticatedError(REVOKED);
       const readStarted = cache.readStarted();
-      const user = await repo.findUserById(db, sub);
+      const user = await repo.findActorState(db, token.sub, token.sessionId);
       if (!user?.is_active) throw new UnauthenticatedError('The account is no longer active.');
-      const actor = { id: user.id, email: user.email, role: user.role, propertyIds: user.property_ids };
-      cache.rememberActor(actor, readStarted);
-      return actor;
+      const state: ActorState = {
+        actor: { id: user.id, email: user.email, role: user.role, propertyIds: user.property_ids },
+        tokenVersion: user.token_version,
+        liveSessions: new Set(user.session_live && token.sessionId ? [token.sessionId] : []),
+        revokedSessions: new Set(user.session_live === false && token.sessionId ? [token.sessionId] : []),
+      };
+      cache.rememberActor(state, readStarted);
+      if (user.token_version !== token.tokenVersion || user.session_live === false) {
+        throw new UnauthenticatedError(REVOKED);
+      }
+      return state.actor;
     },
 
     async me(actor: Actor): Promise<PublicUser> {
@@ -187,11 +245,9 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
       const propertyIds = [...new Set(input.property_ids ?? [])];
       assertCanManage(ctx.actor, { role: input.role, property_ids: propertyIds });
       await assertPropertiesExist(propertyIds);
-      if (await repo.findUserByEmail(db, input.email)) {
-        throw new ConflictError(`A user with email ${input.email} already exists.`, 'CONFLICT');
-      }
+      if (await repo.findUserByEmail(db, input.email)) throw emailUnavailable(ctx.actor, input.email);
       const passwordHash = await hashPassword(input.password);
-      const id = await db.transaction().execute(async (tx) => {
+      const id = await writingEmail(ctx.actor, input.email, async (tx) => {
         const userId = await repo.insertUser(tx, {
           email: input.email,
           password_hash: passwordHash,
@@ -260,12 +316,10 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
       }
       if (changes.property_ids) await assertPropertiesExist(changes.property_ids);
       if (changes.email && changes.email.toLowerCase() !== before.email.toLowerCase()) {
-        if (await repo.findUserByEmail(db, changes.email)) {
-          throw new ConflictError(`A user with email ${changes.email} already exists.`);
-        }
+        if (await repo.findUserByEmail(db, changes.email)) throw emailUnavailable(ctx.actor, changes.email);
       }
       const passwordHash = changes.password ? await hashPassword(changes.password) : undefined;
-      await db.transaction().execute(async (tx) => {
+      await writingEmail(ctx.actor, changes.email ?? before.email, async (tx) => {
         await repo.updateUser(tx, id, {
           ...(changes.email !== undefined && { email: changes.email }),
           ...(changes.role !== undefined && { role: changes.role }),
@@ -274,7 +328,8 @@ export function createAuthService(db: Db, tokens: TokenSettings, cache = new Aut
           ...(passwordHash !== undefined && { password_hash: passwordHash }),
         });
         if (changes.property_ids) await repo.setUserProperties(tx, id, [...new Set(changes.property_ids)]);
-        // A new password or a deactivation ends every session of that user.
+        // A new password or a deactivation ends every session of that user: its refresh tokens here,
+        // its access tokens by the token_version the database bumps (migration 0048).
         if (passwordHash !== undefined || changes.is_active === false) await repo.revokeUserTokens(tx, id);
         const after = await repo.findUserById(tx, id);
         await recordAudit(tx, ctx, {

@@ -11,9 +11,25 @@ export interface TokenSettings {
 }
 
 const ISSUER = 'pms';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function signAccessToken(settings: TokenSettings, user: { id: string; role: UserRole }) {
-  return new SignJWT({ role: user.role, token_type: 'access' })
+/** Who an access token is for, and what must still hold for it to be accepted. */
+export interface AccessTokenSubject {
+  id: string;
+  role: UserRole;
+  /** The user's token_version when issued (`sv`): a new password or a deactivation bumps it. */
+  tokenVersion: number;
+  /** The sign-in it belongs to (`sid`): its refresh-token family; revoking that ends the token too. */
+  sessionId?: string;
+}
+
+export async function signAccessToken(settings: TokenSettings, user: AccessTokenSubject) {
+  return new SignJWT({
+    role: user.role,
+    token_type: 'access',
+    sv: user.tokenVersion,
+    ...(user.sessionId !== undefined && { sid: user.sessionId }),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(user.id)
     .setIssuer(ISSUER)
@@ -28,8 +44,9 @@ export async function signRefreshToken(
   userId: string,
   tokenId: string,
   familyId: string,
+  tokenVersion: number,
 ) {
-  return new SignJWT({ token_type: 'refresh', fam: familyId })
+  return new SignJWT({ token_type: 'refresh', fam: familyId, sv: tokenVersion })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(userId)
     .setIssuer(ISSUER)
@@ -42,10 +59,16 @@ export async function signRefreshToken(
 async function verifyToken(settings: TokenSettings, token: string, type: 'access' | 'refresh') {
   try {
     const { payload } = await jwtVerify(token, settings.key, { issuer: ISSUER, algorithms: ['HS256'] });
-    if (payload.token_type !== type || typeof payload.sub !== 'string' || typeof payload.jti !== 'string') {
+    if (
+      payload.token_type !== type ||
+      typeof payload.sub !== 'string' ||
+      typeof payload.jti !== 'string' ||
+      (payload.sv !== undefined && !(Number.isSafeInteger(payload.sv) && (payload.sv as number) >= 0)) ||
+      (payload.sid !== undefined && (typeof payload.sid !== 'string' || !UUID.test(payload.sid)))
+    ) {
       throw new UnauthenticatedError(`The token is not a valid ${type} token.`);
     }
-    return payload as typeof payload & { sub: string; jti: string; fam?: string };
+    return payload as typeof payload & { sub: string; jti: string; fam?: string; sv?: number; sid?: string };
   } catch (error) {
     if (error instanceof UnauthenticatedError) throw error;
     if (error instanceof errors.JWTExpired) throw new UnauthenticatedError('The token has expired.');

@@ -251,6 +251,60 @@ describe('email uniqueness', () => {
     expect(clash.body.code).toBe('CONFLICT');
   });
 
+  it('gives a PROPERTY_ADMIN one answer for any taken email, whoever holds it, on create and update', async () => {
+    const ownStaff = await createUser(t.db, { role: 'STAFF', propertyIds: [propertyA] });
+    const otherHotelStaff = await createUser(t.db, { role: 'STAFF', propertyIds: [propertyB] });
+    const otherHotelAdmin = await createUser(t.db, { role: 'PROPERTY_ADMIN', propertyIds: [propertyB] });
+    const superUser = await createUser(t.db, { role: 'SUPER_ADMIN' });
+    const editable = await createUser(t.db, { role: 'STAFF', propertyIds: [propertyA] });
+    const before = await userCount();
+    const answers: unknown[] = [];
+    for (const taken of [ownStaff, otherHotelStaff, otherHotelAdmin, superUser]) {
+      for (const email of [taken.email, taken.email.toUpperCase()]) {
+        const created = await call(t.app, 'POST', '/api/auth/users/', {
+          token: adminA.token,
+          body: newUser({ email }),
+        });
+        const changed = await call(t.app, 'PATCH', `/api/auth/users/${editable.id}/`, {
+          token: adminA.token,
+          body: { email },
+        });
+        for (const res of [created, changed]) {
+          expect(res.status, email).toBe(409);
+          answers.push({ code: res.body.code, detail: res.body.detail });
+        }
+      }
+    }
+    // Identical answers, naming neither the address nor that a user (or which kind of user) has it.
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    const [answer] = answers as Array<{ code: string; detail: string }>;
+    expect(answer!.code).toBe('EMAIL_UNAVAILABLE');
+    expect(answer!.detail).not.toMatch(/exist|user with|@/i);
+    expect(await userCount()).toBe(before);
+    const unchanged = await call(t.app, 'GET', `/api/auth/users/${editable.id}/`, { token: adminA.token });
+    expect(unchanged.body.email).toBe(editable.email);
+
+    // The SUPER_ADMIN sees every user anyway, and is told plainly.
+    const dup = await call(t.app, 'POST', '/api/auth/users/', {
+      token: superAdmin.token,
+      body: newUser({ email: otherHotelStaff.email }),
+    });
+    expect(dup.status).toBe(409);
+    expect(dup.body).toMatchObject({ code: 'CONFLICT' });
+    expect(dup.body.detail).toMatch(/already exists/);
+  });
+
+  it('answers a PROPERTY_ADMIN that loses a race for an email as it answers a taken one', async () => {
+    const email = `${unique('race')}@example.test`;
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call(t.app, 'POST', '/api/auth/users/', { token: adminA.token, body: newUser({ email }) }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409]);
+    for (const r of results.filter((r) => r.status === 409)) expect(r.body.code).toBe('EMAIL_UNAVAILABLE');
+  });
+
   it('lets exactly one of many concurrent creations with one email through', async () => {
     const email = `${unique('race')}@example.test`;
     const results = await Promise.all(

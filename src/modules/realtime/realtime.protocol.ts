@@ -9,7 +9,8 @@ export type ClientMessage =
 
 export type ServerMessage =
   | { type: 'ready'; user_id: string }
-  | { type: 'unsubscribed'; property_id: string }
+  | { type: 'unsubscribed'; property_id: string; reason?: 'ACCESS_REVOKED' }
+  | { type: 'subscribed'; property_id: string }
   | { type: 'snapshot'; property_id: string; data: unknown }
   | { type: 'event'; seq: number; event: CloudEvent }
   | { type: 'error'; code: string; message: string }

@@ -1,6 +1,7 @@
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendProblem } from '../../app/plugins/error-handler.ts';
+import { ADMIN_CSP } from '../../app/plugins/security-headers.ts';
 import { adminIsBuilt, ensureAdminBuild, WEB_DIST } from './web.build.ts';
 
 const HASHED_ASSET = /\/assets\//;
@@ -36,6 +37,11 @@ export async function webRoutes(app: FastifyInstance): Promise<void> {
 
   await app.register(
     async (admin) => {
+      // Replaces the JSON API's policy for everything under /admin/ (this hook runs after the app's).
+      admin.addHook('onRequest', (_request, reply, done) => {
+        reply.header('content-security-policy', ADMIN_CSP);
+        done();
+      });
       await admin.register(fastifyStatic, {
         root: WEB_DIST,
         prefix: '/',

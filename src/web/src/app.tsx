@@ -148,7 +148,7 @@ function TopBar(props: { state: Session }) {
         <span class="badge info" data-testid="current-role">
           {state.user?.role}
         </span>
-        <button type="button" class="ghost" onClick={() => logout()}>
+        <button type="button" class="ghost" onClick={() => void logout()}>
           Log out
         </button>
       </div>

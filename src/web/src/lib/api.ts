@@ -45,40 +45,38 @@ export interface Page<T> {
   next_cursor: string | null;
 }
 
-interface Tokens {
-  access: string;
-  refresh: string;
-}
+/**
+ * The access token lives in this page's memory only. The refresh token is an HttpOnly cookie
+ * (`X-Refresh-Token: cookie`, docs/api.md) that no script of the page can read, scoped to the token
+ * endpoints; a reload gets a new access token through it.
+ */
+const COOKIE_TRANSPORT = { 'x-refresh-token': 'cookie' } as const;
+/** Where older versions of the admin kept both tokens; removed on sight. */
+const LEGACY_STORAGE_KEY = 'pms.admin.tokens';
 
-const STORAGE_KEY = 'pms.admin.tokens';
-let tokens: Tokens | null = readStoredTokens();
+let access: string | null = null;
 const sessionListeners = new Set<() => void>();
 
-function readStoredTokens(): Tokens | null {
-  try {
-    const raw = localStorage.getItem(STORAGE_KEY);
-    return raw ? (JSON.parse(raw) as Tokens) : null;
-  } catch {
-    return null;
-  }
+try {
+  localStorage.removeItem(LEGACY_STORAGE_KEY);
+} catch {
+  // Storage may be switched off; there is nothing to remove then.
 }
 
-export function setTokens(next: Tokens | null): void {
-  tokens = next;
-  if (next) localStorage.setItem(STORAGE_KEY, JSON.stringify(next));
-  else localStorage.removeItem(STORAGE_KEY);
+function setAccess(next: string | null): void {
+  access = next;
   for (const listener of sessionListeners) listener();
 }
 
 export function accessToken(): string | null {
-  return tokens?.access ?? null;
+  return access;
 }
 
 export function hasSession(): boolean {
-  return tokens !== null;
+  return access !== null;
 }
 
-/** Called when the session ends (logout, or a refresh token the server no longer accepts). */
+/** Called when the session starts or ends (sign-in, logout, or a refresh the server refuses). */
 export function onSessionChange(listener: () => void): () => void {
   sessionListeners.add(listener);
   return () => sessionListeners.delete(listener);
@@ -86,25 +84,33 @@ export function onSessionChange(listener: () => void): () => void {
 
 let refreshing: Promise<boolean> | null = null;
 
-/** Rotates the token pair once for all concurrent callers that saw a 401. */
+async function rotate(): Promise<boolean> {
+  try {
+    const response = await fetch('/api/auth/token/refresh/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...COOKIE_TRANSPORT },
+      body: '{}',
+      credentials: 'same-origin',
+    });
+    if (!response.ok) {
+      setAccess(null);
+      return false;
+    }
+    setAccess(((await response.json()) as { access: string }).access);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Rotates the refresh cookie once for all concurrent callers that saw a 401 (and at start). Tabs
+ * share the cookie, and a refresh token presented twice revokes the sign-in, so tabs take turns.
+ */
 export function refreshSession(): Promise<boolean> {
-  const refresh = tokens?.refresh;
-  if (!refresh) return Promise.resolve(false);
   refreshing ??= (async () => {
     try {
-      const response = await fetch('/api/auth/token/refresh/', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refresh }),
-      });
-      if (!response.ok) {
-        setTokens(null);
-        return false;
-      }
-      setTokens((await response.json()) as Tokens);
-      return true;
-    } catch {
-      return false;
+      return navigator.locks ? await navigator.locks.request('pms.admin.refresh', rotate) : await rotate();
     } finally {
       refreshing = null;
     }
@@ -137,7 +143,7 @@ export interface RequestOptions {
 async function send(method: string, path: string, options: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
-  if (tokens) headers.authorization = `Bearer ${tokens.access}`;
+  if (access) headers.authorization = `Bearer ${access}`;
   return fetch(withQuery(path, options.query), {
     method,
     headers,
@@ -148,10 +154,10 @@ async function send(method: string, path: string, options: RequestOptions): Prom
 
 export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
   let response = await send(method, path, options);
-  if (response.status === 401 && tokens && (await refreshSession())) {
+  if (response.status === 401 && access && (await refreshSession())) {
     response = await send(method, path, options);
   }
-  if (response.status === 401 && !path.startsWith('/api/auth/token/')) setTokens(null);
+  if (response.status === 401 && !path.startsWith('/api/auth/token/')) setAccess(null);
   const text = await response.text();
   let body: unknown;
   try {
@@ -186,12 +192,29 @@ export async function listAll<T>(path: string, query: Query = {}, max = 2000): P
 }
 
 export async function login(email: string, password: string): Promise<void> {
-  const pair = await api<Tokens>('POST', '/api/auth/token/', { body: { email, password } });
-  setTokens(pair);
+  const pair = await api<{ access: string }>('POST', '/api/auth/token/', {
+    body: { email, password },
+    headers: COOKIE_TRANSPORT,
+  });
+  setAccess(pair.access);
 }
 
-export function logout(): void {
-  setTokens(null);
+/**
+ * Revokes the sign-in on the server, which also clears the cookie, then forgets the access token
+ * (in that order, so a quick new sign-in's cookie is never cleared by this answer).
+ */
+export async function logout(): Promise<void> {
+  try {
+    await fetch('/api/auth/token/revoke/', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...COOKIE_TRANSPORT },
+      body: '{}',
+      credentials: 'same-origin',
+    });
+  } catch {
+    // Offline: the page still forgets the token; the cookie expires or is replaced at next sign-in.
+  }
+  setAccess(null);
 }
 
 export function describeError(error: unknown): string {

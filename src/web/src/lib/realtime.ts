@@ -26,7 +26,7 @@ type ServerMessage =
   | { type: 'event'; seq: number; event: FeedEvent }
   | { type: 'error'; code: string; message: string }
   | { type: 'ready'; user_id: string }
-  | { type: 'unsubscribed'; property_id: string }
+  | { type: 'unsubscribed'; property_id: string; reason?: string }
   | { type: 'pong' };
 
 const MAX_BACKOFF_MS = 15_000;
@@ -61,6 +61,18 @@ export function openFeed(
     const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
     attempt++;
     retryTimer = window.setTimeout(connect, delay);
+  }
+
+  /** The server withdrew this user's access: reconnecting would not bring it back, so the feed ends. */
+  function stop(detail: string) {
+    closed = true;
+    window.clearTimeout(retryTimer);
+    window.clearInterval(pingTimer);
+    if (socket) {
+      socket.onclose = null;
+      socket.close();
+    }
+    status('offline', detail);
   }
 
   function connect() {
@@ -99,8 +111,13 @@ export function openFeed(
         attempt = 0;
         status('live');
         handlers.onEvent(parsed.event);
+      } else if (parsed.type === 'unsubscribed') {
+        if (parsed.reason === 'ACCESS_REVOKED' && parsed.property_id === propertyId)
+          stop('Your access to this property was withdrawn.');
       } else if (parsed.type === 'error') {
-        if (parsed.code === 'UNAUTHENTICATED') {
+        if (parsed.code === 'ACCESS_REVOKED') {
+          stop('Your access was revoked: sign in again.');
+        } else if (parsed.code === 'UNAUTHENTICATED') {
           ws.onclose = null;
           ws.close();
           void refreshSession().then((ok) => (ok ? connect() : scheduleReconnect('signed out')));

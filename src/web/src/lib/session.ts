@@ -1,4 +1,4 @@
-import { ApiError, get, hasSession, listAll, logout, onSessionChange } from './api.ts';
+import { ApiError, get, hasSession, listAll, logout, onSessionChange, refreshSession } from './api.ts';
 import { createStore } from './store.ts';
 import type { Property, User } from './types.ts';
 
@@ -13,18 +13,19 @@ export interface Session {
 
 const PROPERTY_KEY = 'pms.admin.property';
 
-export const session = createStore<Session>({
-  status: hasSession() ? 'loading' : 'anonymous',
+const ANONYMOUS: Session = {
+  status: 'anonymous',
   user: null,
   properties: [],
   propertyId: null,
   propertiesError: null,
-});
+};
+
+// A new page has no access token yet: loading asks the refresh cookie for one first.
+export const session = createStore<Session>({ ...ANONYMOUS, status: 'loading' });
 
 onSessionChange(() => {
-  if (!hasSession()) {
-    session.set({ status: 'anonymous', user: null, properties: [], propertyId: null, propertiesError: null });
-  }
+  if (!hasSession()) session.set(ANONYMOUS);
 });
 
 export function isAdmin(user: User | null): boolean {
@@ -32,13 +33,16 @@ export function isAdmin(user: User | null): boolean {
 }
 
 export async function loadSession(): Promise<void> {
-  if (!hasSession()) return;
+  if (!hasSession() && !(await refreshSession())) {
+    session.set(ANONYMOUS);
+    return;
+  }
   try {
     const user = await get<User>('/api/auth/me/');
     session.set((s) => ({ ...s, status: 'ready', user }));
     await reloadProperties();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) logout();
+    if (error instanceof ApiError && error.status === 401) await logout();
     else session.set((s) => ({ ...s, status: 'ready', propertiesError: String(error) }));
   }
 }
