@@ -648,6 +648,23 @@ function stringSlots(params: string[], query: Array<[string, string]>, body: unk
   return slots;
 }
 
+/** The URL of one request to `operation`, with its path parameters and query pairs filled in. */
+function urlOf(operation: Operation, params: unknown[], pairs: Array<[string, string]>): string {
+  let path = operation.path;
+  operation.params.forEach((p, i) => {
+    path = path.replace(`{${p.name}}`, encodeURIComponent(String(params[i])));
+  });
+  const query = new URLSearchParams(pairs).toString();
+  return query ? `${path}?${query}` : path;
+}
+
+/** The database before the request, once the sync runs an earlier request started are done. */
+async function fingerprintBefore(): Promise<string> {
+  // Runs started in the background by an earlier request must not look like a write by this one.
+  await syncRunsSettled();
+  return databaseFingerprint(t.db);
+}
+
 describe('fuzzing every API operation', () => {
   it('finds the operations in the OpenAPI document', () => {
     expect(operations.length).toBeGreaterThan(5);
@@ -678,18 +695,11 @@ describe('fuzzing every API operation', () => {
         });
         await fc.assert(
           fc.asyncProperty(request, async (input) => {
-            let path = operation.path;
-            operation.params.forEach((p, i) => {
-              path = path.replace(`{${p.name}}`, encodeURIComponent(String(input.params[i])));
-            });
-            const query = new URLSearchParams(input.query).toString();
-            // Runs started in the background by an earlier request must not look like a write by this one.
-            await syncRunsSettled();
-            const before = await databaseFingerprint(t.db);
+            const before = await fingerprintBefore();
             const hasBody = !['GET', 'DELETE'].includes(operation.method);
             const response = await t.app.inject({
               method: operation.method as 'GET',
-              url: query ? `${path}?${query}` : path,
+              url: urlOf(operation, input.params, input.query),
               headers: {
                 ...(input.authorization !== undefined ? { authorization: input.authorization } : {}),
                 ...(hasBody ? { 'content-type': input.contentType } : {}),
@@ -751,18 +761,13 @@ describe('fuzzing every API operation', () => {
           ['nul', `${slot.original}\u0000`],
         ] as const) {
           const request = slot.with(value);
-          let path = operation.path;
-          operation.params.forEach((p, i) => {
-            // A URL carries UTF-8 bytes: a lone surrogate cannot be sent in one (bodies carry it).
-            path = path.replace(`{${p.name}}`, encodeURIComponent(request.params[i]!.replace('\ud800', '')));
-          });
-          const query = new URLSearchParams(request.query).toString();
-          await syncRunsSettled();
-          const before = await databaseFingerprint(t.db);
+          // A URL carries UTF-8 bytes: a lone surrogate cannot be sent in one (bodies carry it).
+          const params = request.params.map((param) => param.replace('\ud800', ''));
+          const before = await fingerprintBefore();
           const hasBody = !['GET', 'DELETE'].includes(operation.method);
           const response = await t.app.inject({
             method: operation.method as 'GET',
-            url: query ? `${path}?${query}` : path,
+            url: urlOf(operation, params, request.query),
             headers: {
               authorization: `Bearer ${superAdminToken}`,
               ...(hasBody ? { 'content-type': 'application/json' } : {}),

@@ -63,8 +63,7 @@ export function openFeed(
     retryTimer = window.setTimeout(connect, delay);
   }
 
-  /** The server withdrew this user's access: reconnecting would not bring it back, so the feed ends. */
-  function stop(detail: string) {
+  function shutDown() {
     closed = true;
     window.clearTimeout(retryTimer);
     window.clearInterval(pingTimer);
@@ -72,6 +71,11 @@ export function openFeed(
       socket.onclose = null;
       socket.close();
     }
+  }
+
+  /** The server withdrew this user's access: reconnecting would not bring it back, so the feed ends. */
+  function stop(detail: string) {
+    shutDown();
     status('offline', detail);
   }
 
@@ -130,13 +134,5 @@ export function openFeed(
   }
 
   connect();
-  return () => {
-    closed = true;
-    window.clearTimeout(retryTimer);
-    window.clearInterval(pingTimer);
-    if (socket) {
-      socket.onclose = null;
-      socket.close();
-    }
-  };
+  return shutDown;
 }
