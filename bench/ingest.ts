@@ -3,9 +3,10 @@
  * whole pipeline (fetch, raw schema, mapping, sanitisation, rules, bulk upsert, calendar through
  * the inventory service, events, quarantine) into PostgreSQL, for 100,000 bookings across 10
  * hotels in three dialects; then the same rows (guests, reservations, rooms, PMS details) loaded
- * by raw COPY into the same tables as the limit, and the ratio.
+ * by raw COPY into the same tables as the limit, and the ratio. Then multi-room bookings (config
+ * format v2, 1 to 4 rooms each) through the upsert alone, against a COPY of the same rows.
  *
- *   npx tsx bench/ingest.ts        (INGEST_HOTELS=10 INGEST_BOOKINGS=10000 by default)
+ *   npx tsx bench/ingest.ts        (INGEST_HOTELS=10 INGEST_BOOKINGS=10000 INGEST_ROOMS_BOOKINGS=20000 by default)
  *
  * Uses DATABASE_URL's server when set, else an embedded PostgreSQL; always a fresh database.
  */
@@ -19,7 +20,10 @@ import type { Db } from '../src/db/database.ts';
 import { loadShippedConfigs } from '../src/modules/integrations/config/config.service.ts';
 import { createConnectionService } from '../src/modules/integrations/connections/connection.service.ts';
 import { SHIPPED_CONFIGS_DIR } from '../src/modules/integrations/integrations.plugin.ts';
+import type { CanonicalBooking, CanonicalRoom } from '../src/modules/integrations/pipeline/canonical.ts';
 import { DIALECT_CONFIG, type DialectName } from '../src/modules/integrations/simulator/server.ts';
+import { writeBatch } from '../src/modules/integrations/sync/ledger-batch.ts';
+import { hotelLookups } from '../src/modules/integrations/sync/lookup.repository.ts';
 import { createSyncService } from '../src/modules/integrations/sync/sync.service.ts';
 import { addDays } from '../src/modules/inventory/inventory.dates.ts';
 import { createMissingNights } from '../src/modules/inventory/inventory.repository.ts';
@@ -105,12 +109,12 @@ async function tableRows(db: Db, table: string, propertyIds: string[]) {
   return result.rows;
 }
 
-async function seedHotels(db: Db, count: number) {
+async function seedHotels(db: Db, count: number, prefix = 'ING') {
   const hotels = [];
   for (let i = 0; i < count; i++) {
     const property = await db
       .insertInto('property')
-      .values({ code: `ING${i}`, name: `Ingest hotel ${i}`, timezone: 'UTC', currency: 'EUR' })
+      .values({ code: `${prefix}${i}`, name: `Ingest hotel ${prefix}${i}`, timezone: 'UTC', currency: 'EUR' })
       .returning('id')
       .executeTakeFirstOrThrow();
     const roomTypes = await db
@@ -141,7 +145,7 @@ async function seedHotels(db: Db, count: number) {
     hotels.push({
       propertyId: property.id,
       dialect: DIALECT_ROTATION[i % DIALECT_ROTATION.length]!,
-      code: `ING${i}`,
+      code: `${prefix}${i}`,
     });
   }
   return hotels;
@@ -171,6 +175,149 @@ async function startSimulatorThread(options: object, hotels: string[]): Promise<
       await worker.terminate();
     },
   };
+}
+
+const IMPORT_TABLES = [
+  'guest',
+  'reservation',
+  'reservation_room',
+  'pms_booking',
+  'pms_booking_room',
+] as const;
+
+/**
+ * The limit of an import: the very rows it wrote for these properties, read back, the tables
+ * emptied, and loaded again by COPY in one transaction. Returns the COPY's seconds.
+ */
+async function copyAgain(
+  database: { db: Db; url: string },
+  ids: string[],
+  log: (line: string) => void,
+): Promise<number> {
+  const rows = Object.fromEntries(
+    await Promise.all(IMPORT_TABLES.map(async (t) => [t, await tableRows(database.db, t, ids)])),
+  );
+  const payloads = IMPORT_TABLES.flatMap((table) => {
+    const list = rows[table] as Array<Record<string, unknown>>;
+    if (list.length === 0) return [];
+    const columns = Object.keys(list[0] ?? {});
+    return {
+      text: `COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`,
+      data: `${list.map((row) => columns.map((c) => csvValue(row[c])).join(',')).join('\n')}\n`,
+    };
+  });
+  // The bench database holds nothing else; emptying the tables gives COPY the same clean start
+  // the pipeline had (a DELETE would leave dead index entries for every key COPY brings back).
+  await sql`TRUNCATE pms_vanished_booking, pms_booking_room, reservation_room, pms_booking, reservation, guest`.execute(
+    database.db,
+  );
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  const copyStarted = performance.now();
+  try {
+    await client.query('BEGIN');
+    for (const payload of payloads) {
+      const tableStarted = performance.now();
+      const copy = new CopyIn(payload.text, payload.data);
+      client.query(copy as never);
+      await copy.done;
+      if (process.env.INGEST_DEBUG)
+        log(
+          `  ${payload.text.split(' ')[1]}: ${Math.round(performance.now() - tableStarted)} ms, ${payload.data.length} bytes`,
+        );
+    }
+    await client.query('COMMIT');
+  } finally {
+    await client.end();
+  }
+  return (performance.now() - copyStarted) / 1000;
+}
+
+/** A deterministic multi-room booking (format v2, nested rooms): 1 to 4 rooms of the three types. */
+function multiRoomBooking(n: number): CanonicalBooking {
+  const rooms: CanonicalRoom[] = Array.from({ length: 1 + (n % 4) }, (_, i) => ({
+    external_id: `R${n}-${i + 1}`,
+    status: null,
+    room_type_code: ['STD', 'DBL', 'STE'][(n + i) % 3]!,
+    room_number: null,
+    rate_plan_code: null,
+    adults: 2,
+    children: 0,
+    amount: '120.00',
+    check_in: null,
+    check_out: null,
+  }));
+  const checkIn = addDays(BASE_DATE, n % 300);
+  return {
+    external_id: `MR${n}`,
+    status: 'confirmed',
+    check_in: checkIn,
+    check_out: addDays(checkIn, 1 + (n % 5)),
+    guest: {
+      first_name: 'Guest',
+      last_name: `No. ${n}`,
+      full_name: `Guest No. ${n}`,
+      email: null,
+      phone: null,
+    },
+    room_type_code: rooms[0]!.room_type_code,
+    room_number: null,
+    adults: 2,
+    children: 0,
+    total_amount: (120 * rooms.length).toFixed(2),
+    currency: 'EUR',
+    source_updated_at: '2031-01-01T00:00:00.000Z',
+    notes: null,
+    rate_plan_code: null,
+    rooms,
+  };
+}
+
+/**
+ * Multi-room bookings (format v2) through the upsert (ledger, rooms, PMS details, calendar,
+ * events) in batches as a run writes them, without HTTP or mapping; then the same rows by COPY.
+ */
+async function multiRoomPhase(
+  database: { db: Db; url: string },
+  propertyId: string,
+  connectionId: string,
+  count: number,
+  batchSize: number,
+  log: (line: string) => void,
+): Promise<Figure[]> {
+  const bookings = Array.from({ length: count }, (_, n) => multiRoomBooking(n));
+  const rooms = bookings.reduce((sum, b) => sum + b.rooms!.length, 0);
+  const ctx = {
+    runId: crypto.randomUUID(),
+    propertyId,
+    connectionId,
+    source: 'pms:benchrooms',
+    lookups: await hotelLookups(database.db, propertyId),
+    applyImportedChanges,
+  };
+  log(
+    `ingest: ${count.toLocaleString('en')} multi-room bookings (${rooms.toLocaleString('en')} rooms) through the upsert…`,
+  );
+  const started = performance.now();
+  for (let i = 0; i < bookings.length; i += batchSize) {
+    await database.db.transaction().execute((tx) => writeBatch(tx, ctx, bookings.slice(i, i + batchSize)));
+  }
+  const upsertSeconds = (performance.now() - started) / 1000;
+  const copySeconds = await copyAgain(database, [propertyId], log);
+  log(
+    `ingest: multi-room upsert ${upsertSeconds.toFixed(2)} s, raw COPY of the same rows ${copySeconds.toFixed(2)} s`,
+  );
+  return [
+    { bench: 'ingest', metric: 'rooms_upsert_bookings_per_s', value: count / upsertSeconds, unit: '/s' },
+    { bench: 'ingest', metric: 'rooms_copy_bookings_per_s', value: count / copySeconds, unit: '/s' },
+    {
+      bench: 'ingest',
+      metric: 'rooms_upsert_to_copy_ratio',
+      value: copySeconds / upsertSeconds,
+      unit: 'ratio',
+    },
+    { bench: 'ingest', metric: 'rooms_per_booking', value: rooms / count, unit: 'rooms' },
+  ];
 }
 
 export async function runIngestBench(options: IngestBenchOptions = {}): Promise<IngestBenchReport> {
@@ -221,6 +368,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       applyImportedChanges,
       concurrency,
       batchSize,
+      allowedNetworks: parseEgressPolicy('loopback').policy,
     });
 
     log(
@@ -245,43 +393,7 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
 
     // The limit: the very rows the pipeline wrote, loaded again by COPY into the same tables.
     const ids = hotels.map((h) => h.propertyId);
-    const tables = ['guest', 'reservation', 'reservation_room', 'pms_booking'] as const;
-    const rows = Object.fromEntries(
-      await Promise.all(tables.map(async (t) => [t, await tableRows(database.db, t, ids)])),
-    );
-    const payloads = tables.map((table) => {
-      const list = rows[table] as Array<Record<string, unknown>>;
-      const columns = Object.keys(list[0] ?? {});
-      return {
-        text: `COPY ${table} (${columns.join(', ')}) FROM STDIN WITH (FORMAT csv)`,
-        data:
-          list.map((row) => columns.map((c) => csvValue(row[c])).join(',')).join('\n') +
-          (list.length ? '\n' : ''),
-      };
-    });
-    // The bench database holds nothing else; emptying the tables gives COPY the same clean start
-    // the pipeline had (a DELETE would leave dead index entries for every key COPY brings back).
-    await sql`TRUNCATE reservation_room, pms_booking, reservation, guest`.execute(database.db);
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    const copyStarted = performance.now();
-    try {
-      await client.query('BEGIN');
-      for (const payload of payloads) {
-        const tableStarted = performance.now();
-        const copy = new CopyIn(payload.text, payload.data);
-        client.query(copy as never);
-        await copy.done;
-        if (process.env.INGEST_DEBUG)
-          log(
-            `  ${payload.text.split(' ')[1]}: ${Math.round(performance.now() - tableStarted)} ms, ${payload.data.length} bytes`,
-          );
-      }
-      await client.query('COMMIT');
-    } finally {
-      await client.end();
-    }
-    const copySeconds = (performance.now() - copyStarted) / 1000;
+    const copySeconds = await copyAgain(database, ids, log);
     const copied = Number(
       (
         await sql<{
@@ -307,6 +419,27 @@ export async function runIngestBench(options: IngestBenchOptions = {}): Promise<
       { bench: 'ingest', metric: 'bookings', value: total, unit: 'bookings' },
       { bench: 'ingest', metric: 'pipeline_seconds', value: pipelineSeconds, unit: 's' },
     ];
+    const roomsCount = Number(process.env.INGEST_ROOMS_BOOKINGS ?? 20_000);
+    if (roomsCount > 0) {
+      const [roomsHotel] = await seedHotels(database.db, 1, 'INGR');
+      const connection = await connections.put({ actor, requestId: null }, roomsHotel!.propertyId, {
+        pms_type: 'acme',
+        version: '2.1',
+        base_url: simulator.url,
+        hotel_external_id: 'INGR0',
+        secrets: { api_token: simulator.credentials.acme },
+      });
+      figures.push(
+        ...(await multiRoomPhase(
+          database,
+          roomsHotel!.propertyId,
+          connection.connection.id,
+          roomsCount,
+          batchSize,
+          log,
+        )),
+      );
+    }
     log('');
     for (const figure of figures) {
       const verdict = figure.goal ? `  goal ${figure.goal}: ${figure.met ? 'met' : 'NOT met'}` : '';

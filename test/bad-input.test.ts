@@ -5,6 +5,7 @@ import { call, createTestContext, type TestContext } from './helpers/context.ts'
 import { databaseFingerprint } from './helpers/db-fingerprint.ts';
 import { commitEvent } from './helpers/events.ts';
 import {
+  createDefaultRatePlan,
   createProperty,
   createRoom,
   createRoomType,
@@ -26,9 +27,15 @@ interface World {
   roomId: string;
   user: { id: string; email: string; password: string };
   holdId: string;
+  /** An out-of-order block of roomId. */
+  blockId: string;
   reservation: { id: string; confirmation_code: string };
   webhookId: string;
   deliveryId: string;
+  /** Two guest profiles of the property (one merged into the other by the baselines). */
+  guestId: string;
+  duplicateGuestId: string;
+  apiKeyId: string;
 }
 
 const stay = { check_in: '2031-03-10', check_out: '2031-03-12' };
@@ -37,6 +44,7 @@ const stay = { check_in: '2031-03-10', check_out: '2031-03-12' };
 const BASELINES: Record<string, (w: World) => Baseline> = {
   'POST /api/auth/token/': (w) => ({ body: { email: w.user.email, password: w.user.password } }),
   'POST /api/auth/token/refresh/': () => ({ body: { refresh: 'header.payload.signature' } }),
+  'POST /api/auth/token/revoke/': () => ({ body: { refresh: 'header.payload.signature' } }),
   'GET /api/auth/me/': () => ({}),
   'GET /api/auth/users/': () => ({}),
   'POST /api/auth/users/': (w) => ({
@@ -48,6 +56,24 @@ const BASELINES: Record<string, (w: World) => Baseline> = {
     },
   }),
   'GET /api/auth/users/{id}/': (w) => ({ params: { id: w.user.id } }),
+  'GET /api/auth/api-keys/': (w) => ({ query: { property_id: w.propertyId, limit: '10' } }),
+  'POST /api/auth/api-keys/': (w) => ({
+    body: {
+      name: 'Booking engine',
+      scopes: ['search', 'book'],
+      property_ids: [w.propertyId],
+      expires_at: '2099-01-01T00:00:00Z',
+      rate_limit_per_minute: 120,
+    },
+  }),
+  'GET /api/auth/api-keys/{id}/': (w) => ({ params: { id: w.apiKeyId } }),
+  'PATCH /api/auth/api-keys/{id}/': (w) => ({ params: { id: w.apiKeyId }, body: { name: 'Renamed' } }),
+  'POST /api/auth/api-keys/{id}/rotate/': (w) => ({
+    params: { id: w.apiKeyId },
+    body: { grace_seconds: 60 },
+  }),
+  'POST /api/auth/api-keys/{id}/revoke/': (w) => ({ params: { id: w.apiKeyId } }),
+  'GET /api/auth/api-keys/{id}/usage/': (w) => ({ params: { id: w.apiKeyId }, query: { hours: '2' } }),
   'PATCH /api/auth/users/{id}/': (w) => ({ params: { id: w.user.id }, body: { full_name: 'New Name' } }),
   'DELETE /api/auth/users/{id}/': (w) => ({ params: { id: w.user.id } }),
   'GET /api/properties/': () => ({}),
@@ -90,6 +116,21 @@ const BASELINES: Record<string, (w: World) => Baseline> = {
   }),
   'DELETE /api/properties/{id}/rooms/{room_id}/': (w) => ({
     params: { id: w.propertyId, room_id: w.roomId },
+  }),
+  'POST /api/properties/{id}/rooms/{room_id}/housekeeping/': (w) => ({
+    params: { id: w.propertyId, room_id: w.roomId },
+    body: { housekeeping_status: 'inspected' },
+  }),
+  'GET /api/properties/{id}/rooms/{room_id}/out-of-order/': (w) => ({
+    params: { id: w.propertyId, room_id: w.roomId },
+  }),
+  'POST /api/properties/{id}/rooms/{room_id}/out-of-order/': (w) => ({
+    params: { id: w.propertyId, room_id: w.roomId },
+    body: { start_date: '2031-03-26', end_date: '2031-03-28', reason: 'repainting' },
+  }),
+  'POST /api/properties/{id}/rooms/{room_id}/out-of-order/{block_id}/return/': (w) => ({
+    params: { id: w.propertyId, room_id: w.roomId, block_id: w.blockId },
+    body: { from_date: '2031-03-22' },
   }),
   'POST /api/inventory/check/': (w) => ({ body: { room_type_id: w.roomTypeId, ...stay, units: 1 } }),
   'GET /api/inventory/calendar/': (w) => ({
@@ -138,9 +179,25 @@ const BASELINES: Record<string, (w: World) => Baseline> = {
     params: { id: w.reservation.id },
     body: { check_out: '2031-03-13' },
   }),
+  'POST /api/properties/{id}/night-audit/': (w) => ({ params: { id: w.propertyId } }),
   'POST /api/reservations/{id}/assign-room/': (w) => ({
     params: { id: w.reservation.id },
     body: { room_id: w.roomId },
+  }),
+  'POST /api/reservations/{id}/check-in/': (w) => ({
+    params: { id: w.reservation.id },
+    body: { assign: 'none' },
+  }),
+  'POST /api/reservations/{id}/departure/': (w) => ({
+    params: { id: w.reservation.id },
+    body: { check_out: '2031-03-14' },
+  }),
+  'PATCH /api/reservations/{id}/': (w) => ({
+    params: { id: w.reservation.id },
+    body: {
+      guest: { full_name: 'Ada Lovelace', email: 'ada@example.test', phone: '+1 555' },
+      notes: 'quiet room',
+    },
   }),
   'GET /api/audit/': (w) => ({ query: { property_id: w.propertyId, entity_type: 'reservation' } }),
   'GET /api/events/': (w) => ({ query: { property_id: w.propertyId, types: 'pms.reservation.created' } }),
@@ -161,6 +218,25 @@ const BASELINES: Record<string, (w: World) => Baseline> = {
   'POST /api/webhooks/{id}/deliveries/{delivery_id}/redeliver/': (w) => ({
     params: { id: w.webhookId, delivery_id: w.deliveryId },
   }),
+  'GET /api/guests/': (w) => ({
+    query: { search: 'Bad', name: 'Bad Input', email: 'bad@', phone: '555', property_id: w.propertyId },
+  }),
+  'GET /api/guests/{id}/': (w) => ({ params: { id: w.guestId } }),
+  'PATCH /api/guests/{id}/': (w) => ({
+    params: { id: w.guestId },
+    body: {
+      first_name: 'Bad',
+      last_name: 'Input',
+      full_name: 'Bad Input',
+      email: 'bad@example.test',
+      phone: '+1 555 0100',
+    },
+  }),
+  'POST /api/guests/{id}/merge/': (w) => ({
+    params: { id: w.guestId },
+    body: { duplicate_id: w.duplicateGuestId },
+  }),
+  'POST /api/guests/{id}/erase/': (w) => ({ params: { id: w.guestId } }),
 };
 
 /** Modules whose own tests derive bad input from every field of their schemas, as this file does. */
@@ -171,6 +247,31 @@ const COVERED_BY_MODULE: Record<string, string> = {
 
 let t: TestContext;
 let world: World;
+
+/** Two guests of the property, booked through the API, and their profiles. */
+async function guestProfiles(
+  propertyId: string,
+  roomTypeId: string,
+  as: (method: 'POST', url: string, body: unknown) => Promise<{ id: string }>,
+): Promise<{ guestId: string; duplicateGuestId: string }> {
+  const profiles: string[] = [];
+  for (const fullName of ['Bad Input Guest', 'Bad Input Duplicate']) {
+    const booked = await as('POST', '/api/reservations/create/', {
+      property_id: propertyId,
+      ...stay,
+      guest: { full_name: fullName },
+      rooms: [{ room_type_id: roomTypeId }],
+    });
+    const row = await t.db
+      .selectFrom('reservation as r')
+      .innerJoin('guest as g', 'g.id', 'r.guest_id')
+      .select('g.profile_id')
+      .where('r.id', '=', booked.id)
+      .executeTakeFirstOrThrow();
+    profiles.push(row.profile_id);
+  }
+  return { guestId: profiles[0]!, duplicateGuestId: profiles[1]! };
+}
 let operations: Array<{ key: string; path: string; method: string; operation: Operation }>;
 
 const snapshot = () => databaseFingerprint(t.db);
@@ -220,6 +321,7 @@ beforeAll(async () => {
     start_date: '2031-03-01',
     end_date: '2031-03-31',
   });
+  await createDefaultRatePlan(t.db, property.id, { start: '2031-03-01', end: '2031-03-31' });
   const hold = await as('POST', '/api/inventory/holds/', { room_type_id: roomType.id, ...stay, units: 1 });
   const reservation = await as('POST', '/api/reservations/create/', {
     property_id: property.id,
@@ -227,10 +329,19 @@ beforeAll(async () => {
     guest: { full_name: 'Bad Input' },
     rooms: [{ room_type_id: roomType.id }],
   });
+  const block = await as('POST', `/api/properties/${property.id}/rooms/${room.id}/out-of-order/`, {
+    start_date: '2031-03-20',
+    end_date: '2031-03-25',
+  });
   const webhook = await as('POST', '/api/webhooks/', {
     property_id: property.id,
-    url: 'http://127.0.0.1:9/hook',
+    url: 'https://hooks.example.test/bad-input',
     event_types: ['pms.reservation.created'],
+  });
+  const apiKey = await as('POST', '/api/auth/api-keys/', {
+    name: 'Bad input',
+    scopes: ['search'],
+    property_ids: [property.id],
   });
   const event = await commitEvent(t.db, 'pms.reservation.created', property.id, {});
   const delivery = await t.db
@@ -257,9 +368,12 @@ beforeAll(async () => {
     roomId: room.id,
     user,
     holdId: hold.id,
+    blockId: block.id,
     reservation,
     webhookId: webhook.id,
     deliveryId: delivery.id,
+    ...(await guestProfiles(property.id, roomType.id, as)),
+    apiKeyId: apiKey.id,
   };
   const doc = (await t.app.inject({ url: '/openapi.json' })).json() as {
     paths: Record<string, Record<string, Operation>>;
@@ -407,7 +521,7 @@ describe('bad input on every endpoint', () => {
         'application/json',
         baseline.headers,
       );
-      // The refresh baseline is well-formed but not a real token (401); everything else succeeds.
+      // The refresh and revoke baselines are well-formed but not real tokens (401); everything else succeeds.
       expect(res.status, `${key}: ${JSON.stringify(res.body)}`).not.toBe(400);
       expect(res.status, key).toBeLessThan(500);
     }

@@ -128,6 +128,8 @@ const SEGMENT_KIND: Record<string, string> = {
   users: 'user',
   'sync-runs': 'sync_run',
   connections: 'property',
+  guests: 'guest_profile',
+  'api-keys': 'api_key',
 };
 
 /** The kind of entity a body or query field holds, from its name. */
@@ -136,6 +138,7 @@ function kindOfField(name: string): string | undefined {
   if (name === 'after') return 'event';
   if (name === 'actor_id') return 'user';
   if (name === 'error_ids') return 'ingestion_error';
+  if (name === 'duplicate_id') return 'guest_profile';
   if (name.endsWith('_id')) return name.slice(0, -3);
   return undefined;
 }
@@ -455,6 +458,11 @@ async function seedWorld() {
     url: hooks.url,
     event_types: ['pms.reservation.created'],
   });
+  const apiKey = await as('POST', '/api/auth/api-keys/', {
+    name: 'Fuzz partner',
+    scopes: ['search', 'book'],
+    property_ids: [world.property.id],
+  });
   const event = await commitEvent(t.db, 'pms.reservation.created', world.property.id, { fuzz: true });
   const delivery = await t.db
     .insertInto('webhook_delivery')
@@ -500,12 +508,16 @@ async function seedWorld() {
       reservation_room: reservations.map((r) => r.rooms[0].id),
       hold: [hold.id],
       webhook: [webhook.id],
+      api_key: [apiKey.id],
       delivery: [delivery.id],
       event: [event.id],
       // Never the token holders: deactivating them would turn every later request into a 401.
       user: [staffUser.id],
       sync_run: [run.id],
       ingestion_error: errors.length ? errors.map((e) => e.id) : [run.id],
+      guest_profile: (await t.db.selectFrom('guest_profile').select('id').limit(20).execute()).map(
+        (g) => g.id,
+      ),
     },
     codes: reservations.map((r) => r.confirmation_code),
     configDocument: { ...configDocument, pms_type: 'fuzzacme' },

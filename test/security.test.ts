@@ -5,7 +5,7 @@ import { buildApp } from '../src/app/app.ts';
 import { createLogger } from '../src/app/logger.ts';
 import { createDb, type Db } from '../src/db/database.ts';
 import { createTestDatabase, testConfig } from './helpers/context.ts';
-import { createUser } from './helpers/factories.ts';
+import { createProperty, createUser, login } from './helpers/factories.ts';
 
 /**
  * Secrets never leave the process: no password, password hash, signing key or refresh token appears in
@@ -106,6 +106,70 @@ describe('secrets', () => {
   });
 });
 
+describe('API key secrets', () => {
+  it('appear only in the answer that creates or rotates the key: never in other responses, logs or the database', async () => {
+    const admin = await createUser(db, { role: 'SUPER_ADMIN' });
+    const property = await createProperty(db);
+    const token = await login(app, admin.email, admin.password);
+    const auth = { authorization: `Bearer ${token}` };
+    const issued: string[] = [];
+    const others: string[] = [];
+    const send = async (options: InjectOptions, issues = false) => {
+      const response = await app.inject(options);
+      (issues ? issued : others).push(JSON.stringify(response.headers) + response.body);
+      return response;
+    };
+    const created = await send(
+      {
+        method: 'POST',
+        url: '/api/auth/api-keys/',
+        headers: auth,
+        payload: { name: 'Partner', scopes: ['search'], property_ids: [property.id] },
+      },
+      true,
+    );
+    const { id, secret: first } = created.json();
+    const rotated = await send(
+      {
+        method: 'POST',
+        url: `/api/auth/api-keys/${id}/rotate/`,
+        headers: auth,
+        payload: { grace_seconds: 60 },
+      },
+      true,
+    );
+    const second = rotated.json().secret;
+    for (const key of [first, second, `${first.slice(0, -1)}0`]) {
+      await send({ method: 'GET', url: '/api/properties/', headers: { authorization: `Bearer ${key}` } });
+      await send({ method: 'GET', url: '/api/auth/users/', headers: { authorization: `Bearer ${key}` } });
+    }
+    await send({ method: 'GET', url: '/api/auth/api-keys/', headers: auth });
+    await send({ method: 'GET', url: `/api/auth/api-keys/${id}/`, headers: auth });
+    await send({ method: 'PATCH', url: `/api/auth/api-keys/${id}/`, headers: auth, payload: { name: 'P2' } });
+    await send({ method: 'POST', url: `/api/auth/api-keys/${id}/revoke/`, headers: auth });
+    await send({ method: 'GET', url: `/api/audit/?entity_id=${id}`, headers: auth });
+    await send({ method: 'GET', url: '/api/properties/', headers: { authorization: `Bearer ${second}` } });
+
+    const row = await db.selectFrom('api_key').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const stored =
+      JSON.stringify(await db.selectFrom('api_key').selectAll().execute()) +
+      JSON.stringify(await db.selectFrom('audit_log').selectAll().execute());
+    const logs = logLines.join('\n');
+    expect(issued.join()).toContain(second);
+    for (const key of [first, second]) {
+      // The secret part alone is what must not leak; the id part before it names the key openly.
+      const secretPart = key.slice(-43);
+      expect(logs.includes(secretPart), 'logs leak a key').toBe(false);
+      expect(stored.includes(secretPart), 'the database keeps a key').toBe(false);
+      for (const body of others) expect(body.includes(secretPart), 'a response leaks a key').toBe(false);
+    }
+    for (const hash of [row.secret_hash.toString('hex'), row.secret_hash.toString('base64')]) {
+      for (const body of [...issued, ...others]) expect(body.includes(hash)).toBe(false);
+      expect(logs.includes(hash)).toBe(false);
+    }
+  });
+});
+
 describe('security headers', () => {
   it('are set on API responses', async () => {
     const response = await app.inject({ method: 'GET', url: '/healthz' });
@@ -137,6 +201,18 @@ describe('personal data in request logs', () => {
     expect(logged).toContain(`property_id=${propertyId}`);
     expect(logged).toContain('arrival_from=2031-03-01');
     expect(logged).not.toContain('jane.doe');
+
+    // A phone number searched as bare digits is personal too; a page size is not.
+    const digits = logLines.length;
+    await app.inject({
+      method: 'GET',
+      url: `/api/reservations/?property_id=${propertyId}&guest=0612345678&limit=20`,
+      headers: { authorization: `Bearer ${login.json().access}` },
+    });
+    const loggedDigits = logLines.slice(digits).join('\n');
+    expect(loggedDigits).toContain('guest=[redacted]');
+    expect(loggedDigits).toContain('limit=20');
+    expect(loggedDigits).not.toContain('0612345678');
   });
 });
 

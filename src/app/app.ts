@@ -114,7 +114,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
           'Errors are RFC 9457 problem documents with a stable `code`.',
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'An access token, or a partner\'s API key (`pms_key_…`; docs/api.md, "Partner credentials").',
+          },
+        },
       },
       security: [{ bearerAuth: [] }],
     },

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDemoCommand } from '../modules/demo/demo.command.ts';
 import { registerIntegrationCommands } from '../modules/integrations/integrations.commands.ts';
 import { registerInventoryCommands } from '../modules/inventory/inventory.command.ts';
+import { registerNightAuditCommand } from '../modules/night-audit/night-audit.command.ts';
 import type { AppConfig } from './config.ts';
 
 /**
@@ -12,4 +13,5 @@ export function registerCommands(program: Command, config: () => AppConfig): voi
   registerInventoryCommands(program, config);
   registerDemoCommand(program, config);
   registerIntegrationCommands(program, config);
+  registerNightAuditCommand(program, config);
 }

@@ -35,6 +35,8 @@ export interface AppConfig {
   lockTimeoutMs: number;
   /** Most bookings of one property decided in one transaction (1 = one booking per transaction). */
   bookingBatchMax: number;
+  /** Nights kept loaded ahead of each hotel's business date (INVENTORY_HORIZON_DAYS; the night audit extends it). */
+  inventoryHorizonDays: number;
   loginRateLimitPerMinute: number;
   /** Sign-in attempts per client address across all accounts, per minute and per process. */
   loginRateLimitPerAddressPerMinute: number;
@@ -53,14 +55,14 @@ export interface AppConfig {
   syncAbandonedSeconds: number;
   /** Days an event stays in the outbox (the replay history) once every sink has it; 0 = forever. */
   eventRetentionDays: number;
-  /** Bearer token a scraper must send to GET /metrics (METRICS_TOKEN); unset = /metrics is off. */
-  metricsToken: string | undefined;
   /** Most live-feed sockets one user holds open on one process, both feeds together (docs/realtime.md). */
   realtimeMaxSocketsPerUser: number;
   /** Most live-feed sockets open from one client address on one process; 0 = no cap. */
   realtimeMaxSocketsPerAddress: number;
   /** Live-feed subscribes per user, minute and process (a token bucket holding a minute's worth). */
   realtimeSubscribesPerMinute: number;
+  /** Bearer token a scraper must send to GET /metrics (METRICS_TOKEN); unset = /metrics is off. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -207,6 +209,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     lockPolicy,
     lockTimeoutMs: intSetting(env, 'LOCK_TIMEOUT_MS', 5000, 10, 600000, problems),
     bookingBatchMax: intSetting(env, 'BOOKING_BATCH_MAX', 128, 1, 1000, problems),
+    inventoryHorizonDays: intSetting(env, 'INVENTORY_HORIZON_DAYS', 365, 1, 1096, problems),
     loginRateLimitPerMinute: intSetting(env, 'LOGIN_RATE_LIMIT_PER_MINUTE', 10, 1, 100000, problems),
     loginRateLimitPerAddressPerMinute: intSetting(
       env,
@@ -223,7 +226,6 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
     pmsAllowedNetworks: networks('PMS_ALLOWED_NETWORKS'),
     syncAbandonedSeconds: intSetting(env, 'PMS_SYNC_ABANDONED_SECONDS', 60, 4, 86_400, problems),
     eventRetentionDays: intSetting(env, 'EVENT_RETENTION_DAYS', 90, 0, 36500, problems),
-    metricsToken,
     realtimeMaxSocketsPerUser: intSetting(env, 'REALTIME_MAX_SOCKETS_PER_USER', 20, 1, 100_000, problems),
     realtimeMaxSocketsPerAddress: intSetting(
       env,
@@ -234,6 +236,7 @@ export function loadConfig(env: Env = process.env, options: { dotenv?: boolean }
       problems,
     ),
     realtimeSubscribesPerMinute: intSetting(env, 'REALTIME_SUBSCRIBES_PER_MINUTE', 60, 1, 100_000, problems),
+    metricsToken,
   };
   // A booking waits for its locks inside one statement: the statement's limit must leave it that wait.
   if (config.databaseStatementTimeoutMs > 0 && config.databaseStatementTimeoutMs <= config.lockTimeoutMs) {

@@ -13,9 +13,12 @@ function serializeError(error: Error): pino.SerializedError {
   return serialized;
 }
 
-/** Query values that cannot be personal data: ids, dates and instants, numbers, booleans. */
+/**
+ * Query values that cannot be personal data: ids, dates and instants, short numbers (a page, a
+ * count, an amount; not a phone number typed as digits), booleans.
+ */
 const PLAIN_QUERY_VALUE =
-  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|-?\d{1,20}(?:\.\d{1,20})?|true|false)$/;
+  /^(?:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?|-?\d{1,6}(?:\.\d{1,6})?|true|false)$/;
 
 /**
  * A request URL fit for a log line: the path, and each query parameter with its value unless the
@@ -67,6 +70,7 @@ export function createLogger(
         '*.refresh',
         '*.access',
         '*.token',
+        '*.secret',
       ],
       censor: '[redacted]',
     },

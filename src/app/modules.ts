@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { auditRoutes } from '../modules/audit/audit.routes.ts';
+import { apiKeyRoutes } from '../modules/auth/api-key.routes.ts';
 import { authRoutes } from '../modules/auth/auth.routes.ts';
 import { eventsRoutes } from '../modules/events/events.routes.ts';
 import { webhookRoutes } from '../modules/events/webhooks/webhook.routes.ts';
+import { guestRoutes } from '../modules/guests/guest.routes.ts';
 import { integrationsPlugin } from '../modules/integrations/integrations.plugin.ts';
 import { inventoryRoutes } from '../modules/inventory/inventory.routes.ts';
+import { nightAuditRoutes } from '../modules/night-audit/night-audit.routes.ts';
 import { opsRoutes } from '../modules/ops/ops.routes.ts';
 import { propertyRoutes } from '../modules/properties/property.routes.ts';
 import { ratesRoutes } from '../modules/rates/rates.routes.ts';
@@ -22,10 +25,13 @@ export async function moduleRoutes(app: FastifyInstance): Promise<void> {
   // `pms start --role realtime` serves only the health checks and the live feeds.
   if (app.role === 'realtime') return;
   await app.register(authRoutes);
+  await app.register(apiKeyRoutes);
   await app.register(propertyRoutes);
   await app.register(ratesRoutes);
   await app.register(inventoryRoutes);
   await app.register(reservationRoutes);
+  await app.register(guestRoutes);
+  await app.register(nightAuditRoutes);
   await app.register(integrationsPlugin);
   await app.register(auditRoutes);
   await app.register(webRoutes);

@@ -17,6 +17,10 @@ export interface PropertyTable {
   address: Json<Record<string, unknown> | null> | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The hotel's trading day, rolled by the night audit (migration 0060); a trigger starts it at the local today. */
+  business_date: ColumnType<string, string | undefined, string>;
+  /** Prices rooms booked without a rate plan (migration 0060); one of the property's own plans. */
+  default_rate_plan_id: string | null;
 }
 
 export interface RoomTypeTable {
@@ -31,7 +35,10 @@ export interface RoomTypeTable {
   updated_at: Timestamp;
 }
 
+/** The single status rooms had before migration 0053; the API still reports it, derived (docs/api.md). */
 export type RoomStatus = 'available' | 'occupied' | 'dirty' | 'out_of_order';
+
+export type HousekeepingStatus = 'clean' | 'dirty' | 'inspected';
 
 export interface RoomTable {
   id: Generated<string>;
@@ -39,7 +46,8 @@ export interface RoomTable {
   room_type_id: string;
   number: string;
   floor: string | null;
-  status: Generated<RoomStatus>;
+  /** Stored since migration 0053; occupancy and out of order are derived from stays and blocks. */
+  housekeeping_status: Generated<HousekeepingStatus>;
   created_at: CreatedAt;
   updated_at: Timestamp;
 }
@@ -143,6 +151,10 @@ export interface RatePlanTable {
   is_active: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** Occupancy pricing (migration 0060): guests included in the nightly amount, and what each extra one costs. */
+  base_occupancy: number | null;
+  extra_adult_amount: Numeric | null;
+  extra_child_amount: Numeric | null;
 }
 
 export interface DailyRateTable {
@@ -168,6 +180,31 @@ export interface GuestTable {
   email: string | null;
   phone: string | null;
   created_at: CreatedAt;
+  /** The guest's profile across the group (migration 0090); set by a trigger, never by the app. */
+  profile_id: ColumnType<string, never, string>;
+  /** Set by an erasure (migration 0090); a trigger keeps an erased row's personal data erased. */
+  erased_at: ColumnType<Date | null, never, Date | string | null>;
+}
+
+/** One guest across the hotel group (migration 0090): the per-booking guest rows link to it. */
+export interface GuestProfileTable {
+  id: Generated<string>;
+  first_name: string | null;
+  last_name: string | null;
+  full_name: string | null;
+  email: string | null;
+  phone: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: Timestamp;
+  erased_at: Date | null;
+  /** Profiles merged into this one, and those merged into them. */
+  merged_ids: ColumnType<string[], string[] | undefined, string[]>;
+}
+
+/** A normalised e-mail or phone (`email:…`, `phone:…`) and the profile it belongs to. */
+export interface GuestProfileKeyTable {
+  key: string;
+  profile_id: string;
 }
 
 export type ReservationStatus =
@@ -198,6 +235,10 @@ export interface ReservationTable {
   created_at: CreatedAt;
   updated_at: Timestamp;
   cancelled_at: Date | null;
+  /** The cancellation or no-show fee (migration 0060): amount, currency and how it was computed. */
+  fee_amount: Numeric | null;
+  fee_currency: string | null;
+  fee_policy: Json<Record<string, unknown> | null> | null;
 }
 
 export interface ReservationRoomTable {
@@ -212,6 +253,14 @@ export interface ReservationRoomTable {
   nightly_prices: Json<Array<{ date: string; amount: string }>>;
   amount: Numeric;
   created_at: CreatedAt;
+  /** Priced 0.00 on purpose (migration 0060), by an administrator. */
+  complimentary: Generated<boolean>;
+  /** The cancellation policy the room was booked under, with the plan it came from (migration 0060). */
+  cancellation_policy: Json<Record<string, unknown> | null> | null;
+  /** The reservation's stay while a room is assigned, kept by triggers (migration 0052); never written by the app. */
+  stay: ColumnType<string | null, never, never>;
+  /** Whether the assigned room is held (tentative, confirmed, checked in): the exclusion constraint's scope. */
+  holds_room: ColumnType<boolean, never, never>;
 }
 
 export interface IdempotencyKeyTable {
@@ -287,6 +336,7 @@ export interface WebhookDeliveryTable {
   trigger: 'automatic' | 'manual';
   status: 'succeeded' | 'failed';
   response_status: number | null;
+  /** Always NULL since migration 0050 (answers are not kept); left for the previous release's nodes. */
   response_body: string | null;
   error: string | null;
   duration_ms: number;
@@ -304,6 +354,8 @@ export interface AuditLogTable {
   diff: Json<Record<string, unknown> | null> | null;
   request_id: string | null;
   created_at: CreatedAt;
+  /** The API key's name when an API key wrote the row (migration 0100, filled by a trigger). */
+  actor_name: ColumnType<string | null, string | null | undefined, never>;
 }
 
 export interface PmsConfigTable {
@@ -336,6 +388,21 @@ export interface PmsConnectionTable {
   last_run_at: Date | null;
   created_at: CreatedAt;
   updated_at: Timestamp;
+  /** The hotel's own value maps, by name (migration 0080): PMS value → our value, for `value_map`. */
+  value_maps: ColumnType<Record<string, Record<string, string>>, string | undefined, string>;
+  /** Origins the secrets were given for besides base_url's (migration 0070); null: base_url's only. */
+  secret_origins: string[] | null;
+}
+
+/** A queue acknowledgement committed but not yet accepted by the PMS (migration 0070). */
+export interface PmsPendingAckTable {
+  connection_id: string;
+  ack_key: string;
+  items: Json<Array<Record<string, string | number | boolean | null>>>;
+  scope: string;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: CreatedAt;
 }
 
 export type SyncRunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
@@ -365,6 +432,9 @@ export interface SyncRunTable {
   error: string | null;
   requested_by: string | null;
   replay_filter: Json<{ sync_run_id?: string; error_ids?: string[] } | null> | null;
+  /** A run that reads every booking from the initial cursor (migration 0080), and may reconcile. */
+  full_listing: Generated<boolean>;
+  reconciliation: Json<Record<string, unknown> | null> | null;
 }
 
 export interface IngestionErrorTable {
@@ -381,6 +451,8 @@ export interface IngestionErrorTable {
   replayed_at: Date | null;
   replay_run_id: string | null;
   created_at: CreatedAt;
+  /** What the record's joins matched on its page (migration 0080), so a replay maps it the same way. */
+  context: Json<Record<string, unknown> | null> | null;
 }
 
 export interface PmsRawFieldTable {
@@ -404,6 +476,91 @@ export interface PmsBookingTable {
   content_hash: string;
   last_sync_run_id: string | null;
   updated_at: Timestamp;
+  rate_plan_code: string | null;
+}
+
+/** The PMS's view of one room of an imported booking (migration 0080). */
+export interface PmsBookingRoomTable {
+  reservation_id: string;
+  room_key: string;
+  property_id: string;
+  position: number;
+  external_id: string | null;
+  status: ReservationStatus | null;
+  check_in: DateOnly | null;
+  check_out: DateOnly | null;
+  room_type_code: string | null;
+  room_number: string | null;
+  rate_plan_code: string | null;
+  adults: number | null;
+  children: number | null;
+  amount: Numeric | null;
+  source_updated_at: Date | null;
+  reservation_room_id: string | null;
+}
+
+/** A booking a full listing no longer returned (migration 0080). */
+export interface PmsVanishedBookingTable {
+  id: Generated<string>;
+  sync_run_id: string;
+  property_id: string;
+  reservation_id: string;
+  external_id: string;
+  check_in: DateOnly;
+  check_out: DateOnly;
+  status_before: string;
+  action: 'reported' | 'cancelled';
+  created_at: CreatedAt;
+}
+
+/** A room out of order over [start_date, end_date), counted in out_of_order_units (migration 0053). */
+export interface RoomOutOfOrderTable {
+  id: Generated<string>;
+  property_id: string;
+  room_id: string;
+  room_type_id: string;
+  start_date: DateOnly;
+  end_date: DateOnly;
+  reason: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  returned_at: Date | null;
+  returned_by: string | null;
+}
+
+export type ApiKeyScope = 'search' | 'book' | 'reservations:read' | 'events';
+
+/** A partner's API key (migration 0100): only the SHA-256 of the key is stored. */
+export interface ApiKeyTable {
+  id: Generated<string>;
+  name: string;
+  scopes: ApiKeyScope[];
+  all_properties: Generated<boolean>;
+  secret_hash: Buffer;
+  /** The hash before the last rotation, valid until previous_secret_expires_at (a grace period). */
+  previous_secret_hash: Buffer | null;
+  previous_secret_expires_at: Date | null;
+  rate_limit_per_minute: Generated<number>;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  updated_at: Timestamp;
+  rotated_at: Date | null;
+}
+
+export interface ApiKeyPropertyTable {
+  api_key_id: string;
+  property_id: string;
+}
+
+/** Calls of a key per minute, flushed from each API process's memory (docs/api.md). */
+export interface ApiKeyUsageTable {
+  api_key_id: string;
+  minute: Date;
+  requests: number;
+  errors: number;
+  last_at: Date;
 }
 
 export interface Database {
@@ -419,6 +576,8 @@ export interface Database {
   rate_plan: RatePlanTable;
   daily_rate: DailyRateTable;
   guest: GuestTable;
+  guest_profile: GuestProfileTable;
+  guest_profile_key: GuestProfileKeyTable;
   reservation: ReservationTable;
   reservation_room: ReservationRoomTable;
   idempotency_key: IdempotencyKeyTable;
@@ -431,10 +590,17 @@ export interface Database {
   webhook_delivery: WebhookDeliveryTable;
   pms_config: PmsConfigTable;
   pms_connection: PmsConnectionTable;
+  pms_pending_ack: PmsPendingAckTable;
   sync_run: SyncRunTable;
   ingestion_error: IngestionErrorTable;
   pms_raw_field: PmsRawFieldTable;
   pms_booking: PmsBookingTable;
+  pms_booking_room: PmsBookingRoomTable;
+  pms_vanished_booking: PmsVanishedBookingTable;
+  room_out_of_order: RoomOutOfOrderTable;
+  api_key: ApiKeyTable;
+  api_key_property: ApiKeyPropertyTable;
+  api_key_usage: ApiKeyUsageTable;
 }
 
 export type Property = Selectable<PropertyTable>;

@@ -4,7 +4,12 @@ import { addDays, nightsOf } from '../../src/modules/inventory/inventory.dates.t
 import { releaseExpiredHolds } from '../../src/modules/inventory/inventory.holds.ts';
 import { applyImportedChanges } from '../../src/modules/inventory/inventory.service.ts';
 import { call, createTestContext, type TestContext } from '../helpers/context.ts';
-import { createProperty, createRoomType, userWithToken } from '../helpers/factories.ts';
+import {
+  createDefaultRatePlan,
+  createProperty,
+  createRoomType,
+  userWithToken,
+} from '../helpers/factories.ts';
 import { inventoryProblems } from './invariants.ts';
 import { insertImportedReservation } from './world.ts';
 
@@ -200,6 +205,8 @@ async function runSequence(commands: Command[]) {
     body: { property_id: property.id, start_date: FIRST, end_date: addDays(FIRST, DAYS - 1) },
   });
   expect(preload.status).toBe(200);
+  // Rooms are booked without a rate plan: the property's default plan prices them.
+  await createDefaultRatePlan(t.db, property.id, { start: FIRST, end: addDays(FIRST, DAYS + 30) });
   const model = new Model();
   const post = (url: string, body?: unknown) =>
     call(t.app, 'POST', url, { token, ...(body !== undefined && { body }) });

@@ -6,7 +6,13 @@ import { nightsOf } from '../../src/modules/inventory/inventory.dates.ts';
 import { call, createTestContext, type TestContext } from '../helpers/context.ts';
 import { createRoomType, userWithToken } from '../helpers/factories.ts';
 import { inventoryProblems } from './invariants.ts';
-import { type BookingWorld, bookingWorld, calendarNight, reservationBody } from './world.ts';
+import {
+  type BookingWorld,
+  bookingWorld,
+  calendarNight,
+  priceOnDefaultPlan,
+  reservationBody,
+} from './world.ts';
 
 /**
  * Races over real HTTP connections: two app instances (as two API nodes would be) listen on ports
@@ -175,6 +181,7 @@ describe('race: 64 clients over real HTTP connections', () => {
       token: world.admin.token,
       body: { room_type_id: suite.id, start_date: '2031-03-01', end_date: '2031-03-31' },
     });
+    await priceOnDefaultPlan(t, world, suite.id);
     tokens = await staffTokens(world);
     const body = reservationBody(world, {
       rooms: [

@@ -1,13 +1,31 @@
+import { addDays } from '../../src/app/dates.ts';
 import type { Db } from '../../src/db/database.ts';
 import type { StayUnits } from '../../src/modules/inventory/inventory.contract.ts';
 import type { TestContext } from '../helpers/context.ts';
 import { call } from '../helpers/context.ts';
-import { createProperty, createRoomType, unique, userWithToken } from '../helpers/factories.ts';
+import {
+  createDefaultRatePlan,
+  createProperty,
+  createRoomType,
+  unique,
+  userWithToken,
+} from '../helpers/factories.ts';
 
-/** A hotel with one room type whose nights are loaded, an admin and a staff user: the booking tests' stage. */
+/**
+ * A hotel with one room type whose nights are loaded, an admin and a staff user: the booking tests'
+ * stage. Its default rate plan prices the range at `rate` (100.00), so rooms booked without a
+ * rate_plan_id are priced; `defaultPlan: false` leaves the hotel without one.
+ */
 export async function bookingWorld(
   t: TestContext,
-  options: { units?: number; start?: string; end?: string; currency?: string } = {},
+  options: {
+    units?: number;
+    start?: string;
+    end?: string;
+    currency?: string;
+    rate?: string;
+    defaultPlan?: boolean;
+  } = {},
 ) {
   const property = await createProperty(t.db, { currency: options.currency ?? 'EUR' });
   const roomType = await createRoomType(t.db, property.id, { totalUnits: options.units ?? 10 });
@@ -21,7 +39,16 @@ export async function bookingWorld(
   });
   if (preload.status !== 200)
     throw new Error(`preload failed: ${preload.status} ${JSON.stringify(preload.body)}`);
-  return { property, roomType, admin, staff };
+  const defaultPlan =
+    options.defaultPlan === false
+      ? null
+      : // Priced a year beyond the loaded nights, so a night outside them is refused for inventory.
+        await createDefaultRatePlan(t.db, property.id, {
+          start,
+          end: addDays(end, 365),
+          amount: options.rate ?? '100.00',
+        });
+  return { property, roomType, admin, staff, defaultPlan };
 }
 
 export type BookingWorld = Awaited<ReturnType<typeof bookingWorld>>;
@@ -129,4 +156,33 @@ export function insertImportedReservation(
       .execute();
     return reservation.id;
   });
+}
+
+/** Prices a room type added after the world was made on the world's default plan (its whole range). */
+export async function priceOnDefaultPlan(
+  t: TestContext,
+  world: BookingWorld,
+  roomTypeId: string,
+  amount = '100.00',
+  range: { start?: string; end?: string } = {},
+) {
+  const res = await call(t.app, 'PUT', '/api/rates/daily/', {
+    token: world.admin.token,
+    body: {
+      rate_plan_id: world.defaultPlan!.id,
+      room_type_id: roomTypeId,
+      start_date: range.start ?? '2031-03-01',
+      end_date: range.end ?? '2031-12-31',
+      amount,
+    },
+  });
+  if (res.status !== 200) throw new Error(`daily rates failed: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/**
+ * Moves a property's business date as the night audit would (no-shows are not marked here): for
+ * tests of the day rules of check-in (from the arrival day) and no-show (after it).
+ */
+export async function setBusinessDate(db: Db, propertyId: string, date: string): Promise<void> {
+  await db.updateTable('property').set({ business_date: date }).where('id', '=', propertyId).execute();
 }

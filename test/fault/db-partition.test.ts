@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/database.ts';
 import { inventoryProblems } from '../booking/invariants.ts';
 import { createTestDatabase } from '../helpers/context.ts';
-import { createProperty, createRoomType, createUser } from '../helpers/factories.ts';
+import { createDefaultRatePlan, createProperty, createRoomType, createUser } from '../helpers/factories.ts';
 import { type PgProxy, startPgProxy } from '../helpers/pg-proxy.ts';
 import { loginOverHttp, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
@@ -49,6 +49,7 @@ beforeAll(async () => {
   const property = await createProperty(db);
   propertyId = property.id;
   roomTypeId = (await createRoomType(db, property.id, { totalUnits: 2 })).id;
+  await createDefaultRatePlan(db, property.id, { start: '2031-09-01', end: '2031-09-10' });
   [partitioned, healthy] = await Promise.all([
     startServerProcess({ env: { DATABASE_URL: proxy.urlFor(database.url), ...limits } }),
     startServerProcess({ env: { DATABASE_URL: database.url, ...limits } }),

@@ -12,7 +12,7 @@ import {
   streamCount,
   waitFor,
 } from '../helpers/events.ts';
-import { createProperty, createRoomType, createUser } from '../helpers/factories.ts';
+import { createDefaultRatePlan, createProperty, createRoomType, createUser } from '../helpers/factories.ts';
 import { loginOverHttp, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
@@ -113,6 +113,7 @@ beforeAll(async () => {
   // A scarce room type that sells out early and a larger one that lasts longer: both answers occur.
   small = (await createRoomType(db, propertyId, { totalUnits: 6 })).id;
   large = (await createRoomType(db, propertyId, { totalUnits: 80 })).id;
+  await createDefaultRatePlan(db, propertyId, { start: day(0), end: day(NIGHTS) });
   const admin = await createUser(db, { role: 'PROPERTY_ADMIN', propertyIds: [propertyId] });
   if (natsUp) worker = await startWorker();
   api = await startApi();

@@ -11,7 +11,7 @@ import {
 } from '../../src/db/embedded.ts';
 import { migrateToLatest } from '../../src/db/migrate.ts';
 import { inventoryProblems } from '../booking/invariants.ts';
-import { createProperty, createRoomType, createUser } from '../helpers/factories.ts';
+import { createDefaultRatePlan, createProperty, createRoomType, createUser } from '../helpers/factories.ts';
 import { loginOverHttp, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 /**
@@ -118,6 +118,7 @@ async function freshRoomType(): Promise<{ propertyId: string; roomTypeId: string
   try {
     property = await createProperty(db);
     roomType = await createRoomType(db, property.id, { totalUnits: 12 });
+    await createDefaultRatePlan(db, property.id, { start: '2031-05-01', end: '2031-05-10' });
   } finally {
     await db.destroy();
   }

@@ -4,6 +4,8 @@ import { inject } from 'vitest';
 import { buildApp } from '../../src/app/app.ts';
 import { type AppConfig, loadConfig } from '../../src/app/config.ts';
 import { parseEgressPolicy } from '../../src/app/egress.ts';
+import { createJobQueue } from '../../src/app/jobs.ts';
+import type { WorkerDeps } from '../../src/app/workers.ts';
 import { timeLimitsOf } from '../../src/db/connect.ts';
 import { createDb, type Db } from '../../src/db/database.ts';
 
@@ -47,6 +49,20 @@ export const LOOPBACK_EGRESS = {
   PMS_ALLOWED_NETWORKS: 'external,loopback',
 } as const;
 export const LOOPBACK_POLICY = parseEgressPolicy(LOOPBACK_EGRESS.PMS_ALLOWED_NETWORKS).policy;
+
+/**
+ * What a worker starter takes, on this context's database, with a job queue of its own: stop it
+ * with `jobs.stop()` once the worker is stopped (a queue never used needs no stop).
+ */
+export function workerDeps(t: TestContext, config: AppConfig = t.config): WorkerDeps {
+  return {
+    config,
+    db: t.db,
+    logger: t.app.log,
+    databaseUrl: t.databaseUrl,
+    jobs: createJobQueue(config, t.databaseUrl, t.app.log),
+  };
+}
 
 /** Creates a fresh database for this test file, cloned from the migrated template. */
 export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import type { Db } from '../../src/db/database.ts';
 import type { Property, Room, RoomType, UserRole } from '../../src/db/schema.ts';
 import * as users from '../../src/modules/auth/auth.repository.ts';
 import { hashPassword } from '../../src/modules/auth/password.ts';
 import * as properties from '../../src/modules/properties/property.repository.ts';
+import * as rates from '../../src/modules/rates/rates.repository.ts';
 
 let sequence = 0;
 export const unique = (prefix: string) => `${prefix}${Date.now().toString(36)}${(sequence++).toString(36)}`;
@@ -106,4 +108,33 @@ export function createRoom(
       room_type_id: roomTypeId,
     }),
   );
+}
+
+/**
+ * A rate plan with one amount on every night of [start, end] (both inclusive) for every room type
+ * the property has now, made the property's default plan: what prices rooms booked without a
+ * rate_plan_id (a property without one refuses them with RATE_PLAN_REQUIRED).
+ */
+export async function createDefaultRatePlan(
+  db: Db,
+  propertyId: string,
+  options: { amount?: string; start: string; end: string; code?: string },
+): Promise<{ id: string }> {
+  return db.transaction().execute(async (tx) => {
+    const currency = await rates.findPropertyCurrency(tx, propertyId);
+    const plan = await rates.insertPlan(tx, {
+      property_id: propertyId,
+      code: options.code ?? unique('RACK'),
+      name: 'Rack rate',
+      currency: currency ?? 'EUR',
+    });
+    await sql`
+      INSERT INTO daily_rate (property_id, rate_plan_id, room_type_id, date, amount)
+      SELECT ${propertyId}::uuid, ${plan.id}::uuid, rt.id, d::date, ${options.amount ?? '100.00'}::numeric
+      FROM room_type rt
+      CROSS JOIN generate_series(${options.start}::date, ${options.end}::date, interval '1 day') AS d
+      WHERE rt.property_id = ${propertyId}`.execute(tx);
+    await properties.updateProperty(tx, propertyId, { default_rate_plan_id: plan.id });
+    return { id: plan.id };
+  });
 }

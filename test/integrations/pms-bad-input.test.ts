@@ -75,6 +75,13 @@ beforeAll(async () => {
     'GET /api/integrations/pms/bookings/': {
       query: { property_id: property, status: 'confirmed', updated_since: '2031-01-01T00:00:00Z' },
     },
+    'PATCH /api/integrations/pms/connections/{property_id}/value-maps/': {
+      params: { property_id: property },
+      body: { room_types: { 'cat-1': 'DBL', old: null }, statuses: null },
+    },
+    'GET /api/integrations/pms/vanished/': {
+      query: { property_id: property, sync_run_id: crypto.randomUUID() },
+    },
   };
   const doc = (await t.app.inject({ url: '/openapi.json' })).json() as {
     paths: Record<string, Record<string, Operation>>;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startPmsSyncWorker } from '../../src/modules/integrations/integrations.worker.ts';
 import { type Simulator, startSimulator } from '../../src/modules/integrations/simulator/server.ts';
-import { createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
+import { createTestContext, LOOPBACK_EGRESS, type TestContext, workerDeps } from '../helpers/context.ts';
 import { expectedCalendar, importedCalendar, pmsHotel } from './pms.helpers.ts';
 
 let t: TestContext;
@@ -31,12 +31,8 @@ describe('the scheduled sync worker (pg-boss)', () => {
       fatal() {},
       child: () => silent,
     };
-    const stop = await startPmsSyncWorker({
-      config: t.config,
-      db: t.db,
-      logger: silent as never,
-      databaseUrl: t.databaseUrl,
-    });
+    const deps = { ...workerDeps(t), logger: silent as never };
+    const stop = await startPmsSyncWorker(deps);
     try {
       const finished = await vi.waitFor(
         async () => {
@@ -71,6 +67,7 @@ describe('the scheduled sync worker (pg-boss)', () => {
       }
     } finally {
       await stop();
+      await deps.jobs.stop();
     }
   });
 });

@@ -6,7 +6,12 @@ import { createDb, type Db } from '../../src/db/database.ts';
 import { appendEvent } from '../../src/modules/events/outbox.ts';
 import { createTestContext, type TestContext } from '../helpers/context.ts';
 import { commitEvent } from '../helpers/events.ts';
-import { createProperty, createRoomType, userWithToken } from '../helpers/factories.ts';
+import {
+  createDefaultRatePlan,
+  createProperty,
+  createRoomType,
+  userWithToken,
+} from '../helpers/factories.ts';
 import { startServerProcess } from '../helpers/server-process.ts';
 import { FeedClient } from '../helpers/ws-client.ts';
 
@@ -225,6 +230,7 @@ describe('realtime feeds across two app instances (LISTEN/NOTIFY fan-out)', () =
         })),
       )
       .execute();
+    await createDefaultRatePlan(ctx.db, hotel, { start: '2032-01-10', end: '2032-01-11' });
     const reservations = await subscribed(appB, '/ws/reservations/', hotel);
     const inventory = await subscribed(appB, '/ws/inventory/', hotel);
 

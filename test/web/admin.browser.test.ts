@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/app/logger.ts';
+import { ADMIN_CSP } from '../../src/app/plugins/security-headers.ts';
 import { resolveSecretsKey } from '../../src/app/secrets.ts';
 import { startRelay } from '../../src/modules/events/relay/relay.ts';
 import { createWebhookSink } from '../../src/modules/events/sinks/webhook.sink.ts';
 import { startSimulator } from '../../src/modules/integrations/simulator/server.ts';
 import { ensureAdminBuild } from '../../src/modules/web/web.build.ts';
-import { call, createTestContext, type TestContext } from '../helpers/context.ts';
+import { call, createTestContext, LOOPBACK_EGRESS, type TestContext } from '../helpers/context.ts';
 import { startHookServer } from '../helpers/events.ts';
 import { createUser, login } from '../helpers/factories.ts';
-import { browserUnavailable, launchBrowser, newPage, screenshot, signIn } from './browser.ts';
+import { browserUnavailable, cspViolations, launchBrowser, newPage, screenshot, signIn } from './browser.ts';
 import { bookThroughApi, isoDay, type SeededHotel, seedHotel } from './seed.ts';
 
 const unavailable = browserUnavailable();
@@ -26,7 +27,8 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
 
   beforeAll(async () => {
     await ensureAdminBuild({ rebuildIfStale: true });
-    t = await createTestContext();
+    // The webhook receiver and the simulated PMS listen on 127.0.0.1.
+    t = await createTestContext({ env: LOOPBACK_EGRESS });
     baseUrl = await t.app.listen({ port: 0, host: '127.0.0.1' });
     const user = await createUser(t.db, { role: 'SUPER_ADMIN' });
     admin = { ...user, token: await login(t.app, user.email) };
@@ -37,6 +39,11 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+  });
+
+  // Every flow of this file runs under the admin's policy: none may break it.
+  afterEach(() => {
+    expect(cspViolations.splice(0)).toEqual([]);
   });
 
   /** A signed-in admin's page on the seeded hotel's inventory calendar. */
@@ -66,28 +73,138 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     expect(await nav.getByRole('link').allTextContents()).toEqual([
       'Inventory',
       'Reservations',
+      'Guests',
       'Rates',
       'Properties',
       'Users',
       'Integrations',
       'Webhooks',
+      'API keys',
     ]);
     expect(await page.getByTestId('current-role').textContent()).toBe('SUPER_ADMIN');
 
-    // An access token the API no longer accepts is refreshed once, transparently (rotated pair).
-    const stored = await page.evaluate(() => JSON.parse(localStorage.getItem('pms.admin.tokens')!));
-    await page.evaluate((refresh) => {
-      localStorage.setItem('pms.admin.tokens', JSON.stringify({ access: 'expired.or.forged', refresh }));
-    }, stored.refresh);
+    await context.close();
+  });
+
+  it('keeps the refresh token where no script of the page can read it, and stays signed in across reloads', async () => {
+    const { context, page } = await newPage(browser);
+    const refreshCookie = async () => (await context.cookies()).find((c) => c.name === 'pms_refresh');
+    // What an older admin left behind is removed on sight.
+    await page.goto(`${baseUrl}/admin/`);
+    await page.evaluate(() => localStorage.setItem('pms.admin.tokens', '{"access":"a","refresh":"r"}'));
+    await signIn(page, baseUrl, admin.email, admin.password);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+
+    const cookie = await refreshCookie();
+    expect(cookie).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/api/auth/token/',
+      secure: false,
+    });
+    expect(cookie!.value.split('.')).toHaveLength(3);
+    const readable = () =>
+      page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage, cookie: document.cookie }));
+    // No token of any kind (a JWT starts with "eyJ") in what the page's scripts can read.
+    expect(await readable()).not.toContain(cookie!.value);
+    expect(await readable()).not.toContain('eyJ');
+
+    // A reload keeps the user signed in: the page gets a new access token through the cookie (rotated).
     await page.reload();
     await nav.waitFor();
-    const rotated = await page.evaluate(() => JSON.parse(localStorage.getItem('pms.admin.tokens')!));
-    expect(rotated.access).not.toBe('expired.or.forged');
-    expect(rotated.refresh).not.toBe(stored.refresh);
+    expect(await page.getByTestId('current-role').textContent()).toBe('SUPER_ADMIN');
+    const rotated = await refreshCookie();
+    expect(rotated!.value).not.toBe(cookie!.value);
+    expect(await readable()).not.toContain('eyJ');
+    // The replaced token is spent: presenting it again is refused (and revokes its sign-in).
+    const replay = await call(t.app, 'POST', '/api/auth/token/refresh/', {
+      body: { refresh: cookie!.value },
+    });
+    expect(replay.status).toBe(401);
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await signIn(page, baseUrl, admin.email, admin.password);
 
+    // An access token the API refuses is refreshed once, transparently, and the request retried.
+    const beforeRefusal = await refreshCookie();
+    let forged = 0;
+    await page.route(
+      (url) => url.pathname === '/api/properties/',
+      async (route) => {
+        forged++;
+        await route.continue({
+          headers: { ...route.request().headers(), authorization: 'Bearer expired.or.forged' },
+        });
+      },
+      { times: 1 },
+    );
+    await page.getByRole('link', { name: 'Properties' }).click();
+    await page.getByRole('link', { name: 'BER' }).waitFor();
+    expect(forged).toBe(1);
+    expect((await refreshCookie())!.value).not.toBe(beforeRefusal!.value);
+
+    // Logging out revokes the sign-in on the server and clears the cookie.
+    const last = await refreshCookie();
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await expect.poll(refreshCookie).toBeUndefined();
+    const afterLogout = await call(t.app, 'POST', '/api/auth/token/refresh/', {
+      body: { refresh: last!.value },
+    });
+    expect(afterLogout.status).toBe(401);
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
     expect(await page.evaluate(() => localStorage.getItem('pms.admin.tokens'))).toBeNull();
+    await context.close();
+  });
+
+  it('serves the admin under a strict Content-Security-Policy that its screens and live feeds keep', async () => {
+    const response = await fetch(`${baseUrl}/admin/`);
+    expect(response.headers.get('content-security-policy')).toBe(ADMIN_CSP);
+    const policy = ADMIN_CSP.split(';');
+    expect(policy).toContain("script-src 'self'");
+    expect(ADMIN_CSP).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+
+    const { context, page } = await newPage(browser);
+    await signIn(page, baseUrl, admin.email, admin.password);
+    await page.getByLabel('Property').selectOption(hotel.propertyId);
+    for (const screen of ['Inventory', 'Reservations']) {
+      await page.getByRole('link', { name: screen }).click();
+      // The realtime feed (a WebSocket to this origin) connects under connect-src 'self'.
+      await page.locator('[data-testid="live-status"][data-status="live"]').waitFor();
+    }
+    for (const [screen, heading] of [
+      ['Rates', 'Rates'],
+      ['Properties', 'Properties'],
+      ['Users', 'Users'],
+      ['Integrations', 'Integrations'],
+      ['Webhooks', 'Webhooks'],
+      ['API keys', 'API keys'],
+    ] as const) {
+      await page.getByRole('link', { name: screen }).click();
+      await page.getByRole('heading', { name: heading, exact: true }).first().waitFor();
+    }
+    // The check itself works: what breaks the policy is blocked and reported. Trusted Types refuse
+    // a script address given as a string outright; an image from elsewhere is a reported violation.
+    const injected = await page.evaluate(() => {
+      try {
+        document.createElement('script').src = 'https://example.invalid/injected.js';
+        return 'assigned';
+      } catch (error) {
+        return String(error);
+      }
+    });
+    expect(injected).toMatch(/TrustedScriptURL/);
+    cspViolations.splice(0);
+    await page.evaluate(() => {
+      document.body.append(
+        Object.assign(document.createElement('img'), { src: 'https://example.invalid/x.png' }),
+      );
+    });
+    await expect
+      .poll(() => cspViolations.some((v) => /img-src blocked https:\/\/example.invalid/.test(v)))
+      .toBe(true);
+    cspViolations.splice(0);
     await context.close();
   });
 
@@ -336,11 +453,12 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await page.getByRole('link', { name: booked.confirmation_code }).first().click();
     await page.getByRole('button', { name: 'Change dates' }).click();
     const dialog = page.getByRole('dialog', { name: `Change dates of ${booked.confirmation_code}` });
-    await dialog.getByLabel('New check-in').fill(isoDay(21));
-    await dialog.getByLabel('New check-out').fill(isoDay(24));
+    // Moved to arrive today, the hotel's business date: check-in opens on the arrival day.
+    await dialog.getByLabel('New check-in').fill(isoDay(0));
+    await dialog.getByLabel('New check-out').fill(isoDay(2));
     await dialog.getByRole('button', { name: 'Change dates' }).click();
-    await page.getByText(`${isoDay(21)} → ${isoDay(24)} (3 nights)`).waitFor();
-    expect(await page.getByTestId('reservation-total').textContent()).toBe('750.00 EUR');
+    await page.getByText(`${isoDay(0)} → ${isoDay(2)} (2 nights)`).waitFor();
+    expect(await page.getByTestId('reservation-total').textContent()).toBe('500.00 EUR');
 
     await page.getByRole('button', { name: 'Check in' }).click();
     await page.getByTestId('reservation-status').filter({ hasText: 'Checked in' }).waitFor();
@@ -349,7 +467,7 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await page.getByTestId('audit-history').getByText('reservation.checked_out').waitFor();
 
     const stored = await call(t.app, 'GET', `/api/reservations/${booked.id}/`, { token: admin.token });
-    expect(stored.body).toMatchObject({ status: 'checked_out', check_in: isoDay(21), check_out: isoDay(24) });
+    expect(stored.body).toMatchObject({ status: 'checked_out', check_in: isoDay(0), check_out: isoDay(2) });
 
     // Cancelling asks first; the answer is given to the browser's confirm dialog.
     const other = await bookThroughApi(t.app, admin.token, {
@@ -363,6 +481,60 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     await page.goto(`${baseUrl}/admin/reservations/${other.id}`);
     await page.getByRole('button', { name: 'Cancel reservation' }).click();
     await page.getByTestId('reservation-status').filter({ hasText: 'Cancelled' }).waitFor();
+    // Thirty days ahead, within BAR's free period (two days before arrival).
+    expect(await page.getByTestId('reservation-fee').textContent()).toBe('0.00 EUR');
+    expect(await page.getByTestId('reservation-fee-reason').textContent()).toContain('free until');
+    await context.close();
+  });
+
+  it('shows the fees of late cancellations and no-shows, the business date, and runs the night audit', async () => {
+    const { context, page } = await newPage(browser);
+    await signIn(page, baseUrl, admin.email, admin.password);
+    // Arriving tomorrow: BAR's free period (until two days before arrival) is over, the first night is due.
+    const late = await bookThroughApi(t.app, admin.token, {
+      propertyId: hotel.propertyId,
+      roomTypeId: hotel.roomTypes.DBL,
+      checkIn: isoDay(1),
+      checkOut: isoDay(3),
+      lastName: 'Latecanceller',
+    });
+    page.once('dialog', (confirm) => void confirm.accept());
+    await page.goto(`${baseUrl}/admin/reservations/${late.id}`);
+    await page.getByRole('button', { name: 'Cancel reservation' }).click();
+    await page.getByTestId('reservation-status').filter({ hasText: 'Cancelled' }).waitFor();
+    expect(await page.getByText('Cancellation fee').count()).toBe(1);
+    expect(await page.getByTestId('reservation-fee').textContent()).toBe('120.00 EUR');
+    expect(await page.getByTestId('reservation-fee-reason').textContent()).toContain('first night');
+
+    // Arriving today; once the business date is past the arrival day, the front desk declares the no-show.
+    const absent = await bookThroughApi(t.app, admin.token, {
+      propertyId: hotel.propertyId,
+      roomTypeId: hotel.roomTypes.STE,
+      checkIn: isoDay(0),
+      checkOut: isoDay(2),
+      lastName: 'Absent',
+    });
+    const moveBusinessDate = (date: string) =>
+      t.db.updateTable('property').set({ business_date: date }).where('id', '=', hotel.propertyId).execute();
+    await moveBusinessDate(isoDay(1));
+    try {
+      page.once('dialog', (confirm) => void confirm.accept());
+      await page.goto(`${baseUrl}/admin/reservations/${absent.id}`);
+      await page.getByRole('button', { name: 'Mark no-show' }).click();
+      await page.getByTestId('reservation-status').filter({ hasText: 'No-show' }).waitFor();
+      expect(await page.getByText('No-show fee').count()).toBe(1);
+      expect(await page.getByTestId('reservation-fee').textContent()).toBe('250.00 EUR');
+    } finally {
+      await moveBusinessDate(isoDay(0));
+    }
+
+    await page.goto(`${baseUrl}/admin/properties/${hotel.propertyId}`);
+    expect(await page.getByTestId('business-date').textContent()).toBe(isoDay(0));
+    await page.getByRole('button', { name: 'Run night audit' }).click();
+    const result = page.getByTestId('night-audit-result');
+    await result.waitFor();
+    // Today is not over yet: the date stays, nobody else is a no-show, the horizon was loaded with the room types.
+    expect(await result.textContent()).toContain(`Business date ${isoDay(0)} is current, 0 no-show(s)`);
     await context.close();
   });
 
@@ -423,6 +595,7 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
           secretsKey: resolveSecretsKey(t.config),
           logger,
           retryWindowMs: 3_600_000,
+          allowedNetworks: t.config.webhookAllowedNetworks,
           retryBaseMs: 600_000,
           timeoutMs: 2000,
         }),
@@ -712,6 +885,7 @@ describe.skipIf(unavailable !== null)('web admin in a real browser', () => {
     expect(await nav.getByRole('link').allTextContents()).toEqual([
       'Inventory',
       'Reservations',
+      'Guests',
       'Rates',
       'Properties',
     ]);

@@ -87,6 +87,8 @@ export async function seedHotel(
       }),
     );
   }
+  // Rooms booked without a rate plan are priced on BAR.
+  await ok(call(app, 'PATCH', `${base}/`, { token, body: { default_rate_plan_id: plan.id } }));
   return { propertyId: property.id, roomTypes: { DBL: double.id, STE: suite.id }, ratePlanId: plan.id };
 }
 

@@ -49,6 +49,12 @@ const PG_ERRORS: Record<string, { status: number; code: string; detail: string }
     detail: 'The record is referenced by other records.',
   },
   '23514': { status: 409, code: 'CONFLICT', detail: 'The change would violate a consistency rule.' },
+  // An exclusion constraint (one stay per room and night, one out-of-order block per room and night).
+  '23P01': {
+    status: 409,
+    code: 'CONFLICT',
+    detail: 'The change overlaps another record for the same nights.',
+  },
   '23502': { status: 400, code: 'VALIDATION_ERROR', detail: 'A required value is missing.' },
   '22001': { status: 400, code: 'VALIDATION_ERROR', detail: 'A value is too long.' },
   '22003': { status: 400, code: 'VALIDATION_ERROR', detail: 'A number is out of range.' },

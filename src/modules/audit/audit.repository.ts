@@ -39,6 +39,15 @@ export interface AuditEntry {
   diff?: Record<string, unknown>;
 }
 
+/**
+ * The role an audit row records: an API key's writes read `API_KEY` (with the key's id, and its name
+ * in actor_name, which the database fills: migration 0100), whatever role the key acts with.
+ */
+export function auditRole(actor: Actor | null): string {
+  if (actor?.apiKey) return 'API_KEY';
+  return actor?.role ?? 'SYSTEM';
+}
+
 /** Appends one audit row in the caller's transaction, so the record and the change commit together. */
 export async function recordAudit(tx: Tx, ctx: RequestContext, entry: AuditEntry): Promise<void> {
   await tx
@@ -46,7 +55,7 @@ export async function recordAudit(tx: Tx, ctx: RequestContext, entry: AuditEntry
     .values({
       property_id: entry.propertyId,
       actor_id: ctx.actor?.id ?? null,
-      actor_role: ctx.actor?.role ?? 'SYSTEM',
+      actor_role: auditRole(ctx.actor),
       action: entry.action,
       entity_type: entry.entityType,
       entity_id: entry.entityId,

@@ -1,9 +1,10 @@
 import { LRUCache } from 'lru-cache';
-import type { Actor } from './auth.context.ts';
+import type { Actor, ApiKeyGrant } from './auth.context.ts';
 
 /**
  * Notified (migrations 0042, 0048) whenever a user's role, activity, email, password, token version
- * or properties change, and when one of its refresh tokens is revoked.
+ * or properties change, and when one of its refresh tokens is revoked; and (migration 0100) with an
+ * API key's id whenever the key or its properties change.
  */
 export const ACTOR_CHANNEL = 'pms_actor';
 
@@ -26,6 +27,18 @@ export interface ActorState {
   liveSessions: Set<string>;
   /** Sign-ins read as revoked: a revocation is for good, so their tokens are refused without a query. */
   revokedSessions: Set<string>;
+}
+
+/** What authenticating an API key needs of its row, as last read. */
+export interface ApiKeyState {
+  grant: ApiKeyGrant;
+  propertyIds: string[];
+  secretHash: Buffer;
+  /** The hash before the last rotation, accepted until previousSecretExpiresAt (ms since the epoch). */
+  previousSecretHash: Buffer | null;
+  previousSecretExpiresAt: number | null;
+  expiresAt: number | null;
+  revoked: boolean;
 }
 
 /** Sign-ins remembered per cached user; a user signing in more often is read again now and then. */
@@ -58,6 +71,7 @@ export interface AuthCacheOptions {
 export class AuthCache {
   private readonly tokens: LRUCache<string, VerifiedToken>;
   private readonly actors: LRUCache<string, ActorState> | undefined;
+  private readonly apiKeys: LRUCache<string, ApiKeyState> | undefined;
   private live = false;
   /** Bumped by every invalidation: an actor read before one is not stored after it. */
   private generation = 0;
@@ -67,6 +81,7 @@ export class AuthCache {
     const max = options.max ?? 10_000;
     this.tokens = new LRUCache({ max });
     this.actors = options.actorTtlMs > 0 ? new LRUCache({ max, ttl: options.actorTtlMs }) : undefined;
+    this.apiKeys = options.actorTtlMs > 0 ? new LRUCache({ max, ttl: options.actorTtlMs }) : undefined;
   }
 
   verifiedToken(token: string): VerifiedToken | undefined {
@@ -103,11 +118,26 @@ export class AuthCache {
     this.actors.set(state.actor.id, state);
   }
 
-  /** Forgets one user (or everyone) after a change. */
+  apiKey(id: string): ApiKeyState | undefined {
+    return this.live ? this.apiKeys?.get(id) : undefined;
+  }
+
+  /** Stores a key read from the database, unless an invalidation happened since the read began. */
+  rememberApiKey(state: ApiKeyState, readStartedAt: number): void {
+    if (!this.live || readStartedAt !== this.generation || !this.apiKeys) return;
+    this.apiKeys.set(state.grant.id, state);
+  }
+
+  /** Forgets one user or API key (or everyone) after a change. */
   invalidate(userId?: string): void {
     this.generation++;
-    if (userId === undefined) this.actors?.clear();
-    else this.actors?.delete(userId);
+    if (userId === undefined) {
+      this.actors?.clear();
+      this.apiKeys?.clear();
+    } else {
+      this.actors?.delete(userId);
+      this.apiKeys?.delete(userId);
+    }
     const waiting = userId === undefined ? [...this.waiters.keys()] : [userId];
     for (const id of waiting) {
       for (const resolve of this.waiters.get(id) ?? []) resolve();

@@ -1,26 +1,48 @@
 import { ForbiddenError, NotFoundError } from '../../app/errors.ts';
-import type { UserRole } from '../../db/schema.ts';
+import type { ApiKeyScope, UserRole } from '../../db/schema.ts';
 
-/** The authenticated user of a request, with the properties it may see. */
-export interface Actor {
+/** What a partner's API key grants (docs/api.md, "Partner credentials"). */
+export interface ApiKeyGrant {
   id: string;
-  email: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  /** Every property, present and future (only a SUPER_ADMIN creates such a key). */
+  allProperties: boolean;
+  rateLimitPerMinute: number;
+}
+
+/**
+ * The authenticated user or API key of a request, with the properties it may see. An API key acts
+ * with the role STAFF at its properties, the least a user has, so a service check never grants a
+ * key more than the front desk; which routes it reaches at all is its scopes' business.
+ */
+export interface Actor {
+  /** The user's id, or the API key's. */
+  id: string;
+  /** The user's email; absent for an API key. */
+  email?: string;
   role: UserRole;
   /** The properties this user is scoped to; SUPER_ADMIN sees every property regardless. */
   propertyIds: string[];
+  /** Set when the caller is an API key rather than a signed-in user. */
+  apiKey?: ApiKeyGrant;
 }
 
 export function isSuperAdmin(actor: Actor): boolean {
   return actor.role === 'SUPER_ADMIN';
 }
 
+function seesEveryProperty(actor: Actor): boolean {
+  return isSuperAdmin(actor) || actor.apiKey?.allProperties === true;
+}
+
 export function canSeeProperty(actor: Actor, propertyId: string): boolean {
-  return isSuperAdmin(actor) || actor.propertyIds.includes(propertyId);
+  return seesEveryProperty(actor) || actor.propertyIds.includes(propertyId);
 }
 
 /** Properties the actor may see, or `null` for all of them. */
 export function propertyScope(actor: Actor): string[] | null {
-  return isSuperAdmin(actor) ? null : actor.propertyIds;
+  return seesEveryProperty(actor) ? null : actor.propertyIds;
 }
 
 /** A user never learns that another property's data exists: 404, not 403. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
+import { call, createTestContext, type TestContext, workerDeps } from '../../../test/helpers/context.ts';
 import { createUser } from '../../../test/helpers/factories.ts';
 import { purgeExpiredRefreshTokens } from './auth.service.ts';
 import { startRefreshTokenPurge } from './auth.worker.ts';
@@ -60,12 +60,7 @@ describe('expired refresh tokens', () => {
   it('the worker purges at start, keeping tokens that expired less than a day ago', async () => {
     const stale = await tokenRow(-26);
     const recent = await tokenRow(-2);
-    const stop = await startRefreshTokenPurge({
-      config: ctx.config,
-      db: ctx.db,
-      logger: ctx.app.log,
-      databaseUrl: ctx.databaseUrl,
-    });
+    const stop = await startRefreshTokenPurge(workerDeps(ctx));
     await stop();
     expect(await present([stale, recent])).toEqual([recent]);
   });

@@ -170,6 +170,8 @@ export async function seedDemo(
         cancellation_policy: { free_until_days: null, penalty: 'full_stay' },
       });
     }
+    // Rooms booked without a rate plan (the admin's default choice) are priced on the best available rate.
+    await client.must('PATCH', `${base}/`, { default_rate_plan_id: bar!.id });
     for (const spec of ROOM_TYPES) {
       const roomTypeId = roomTypes.find((t) => t.code === spec.code)!.id;
       const range = { rate_plan_id: bar!.id, room_type_id: roomTypeId, start_date: today, end_date: last };

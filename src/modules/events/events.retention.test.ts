@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
+import { call, createTestContext, type TestContext, workerDeps } from '../../../test/helpers/context.ts';
 import { commitEvent } from '../../../test/helpers/events.ts';
 import { createProperty, userWithToken } from '../../../test/helpers/factories.ts';
 import { isBeforeRetention, pruneOutbox, startOutboxRetention } from './events.retention.ts';
@@ -206,17 +206,15 @@ describe('outbox retention', () => {
   it('the worker prunes at start with EVENT_RETENTION_DAYS, and not at all with 0', async () => {
     const property = (await createProperty(ctx.db)).id;
     const old = await commitOld(property, ['pms.reservation.created', 'pms.inventory.updated']);
-    const deps = { db: ctx.db, logger: ctx.app.log, databaseUrl: ctx.databaseUrl };
-
-    const off = await startOutboxRetention({ ...deps, config: { ...ctx.config, eventRetentionDays: 0 } });
+    const off = await startOutboxRetention(workerDeps(ctx, { ...ctx.config, eventRetentionDays: 0 }));
     await off();
     expect(await kept(old)).toEqual([...old].sort());
 
     // A window of 120 days keeps events 100 days old; 90 removes them. Stopping waits for the first run.
-    const wide = await startOutboxRetention({ ...deps, config: { ...ctx.config, eventRetentionDays: 120 } });
+    const wide = await startOutboxRetention(workerDeps(ctx, { ...ctx.config, eventRetentionDays: 120 }));
     await wide();
     expect(await kept(old)).toEqual([...old].sort());
-    const stop = await startOutboxRetention({ ...deps, config: { ...ctx.config, eventRetentionDays: 90 } });
+    const stop = await startOutboxRetention(workerDeps(ctx, { ...ctx.config, eventRetentionDays: 90 }));
     await stop();
     expect(await kept(old)).toEqual([]);
   });

@@ -12,6 +12,11 @@ export const EVENT_TYPES = [
   'pms.integration.sync.completed',
   // Beyond DESIGN.md §6: a webhook subscription that kept failing was disabled (docs/events.md).
   'pms.webhook.disabled',
+  // Beyond DESIGN.md §6: a room's housekeeping, occupancy or out-of-order state changed (docs/events.md).
+  'pms.room.updated',
+  // Beyond DESIGN.md §6: a guest profile was edited or merged, or a guest was erased (docs/events.md).
+  'pms.guest.updated',
+  'pms.guest.erased',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -81,13 +81,24 @@ export class ConnectionMissingError extends DomainError {
  * for. A tenant who re-points base_url must give the secrets again in the same request.
  */
 export class SecretsRequiredError extends DomainError {
-  constructor(from: string, to: string) {
+  constructor(from: string, to: string, reason?: string) {
     const why =
+      reason ??
       `base_url moves from ${from} to ${to}, and the stored secrets are only ever sent to the origin ` +
-      'they were given for: give secrets again in this request';
+        'they were given for: give secrets again in this request';
     super('SECRETS_REQUIRED', 400, `The PMS connection's secrets are required: ${why}.`, {
       errors: [{ pointer: '/body/secrets', message: `is required: ${why}` }],
     });
+  }
+
+  /** The config's auth block would send the stored secrets to an origin they were not given for (v2). */
+  static forAuthOrigin(origin: string): SecretsRequiredError {
+    return new SecretsRequiredError(
+      '',
+      origin,
+      `the config's auth block sends the secrets to ${origin}, an origin the stored secrets were not ` +
+        'given for: give secrets again in this request',
+    );
   }
 }
 

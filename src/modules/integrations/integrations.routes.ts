@@ -22,6 +22,9 @@ import {
   RunQuery,
   SyncBody,
   SyncRun,
+  ValueMapsPatch,
+  VanishedBooking,
+  VanishedQuery,
 } from './integrations.schemas.ts';
 
 const tags = ['integrations'];
@@ -95,7 +98,11 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.authenticate,
       schema: {
         tags,
-        summary: 'Map sample raw records with a config, writing nothing',
+        summary: 'Map sample raw records, or the records of a sample answer, with a config, writing nothing',
+        description:
+          'Give `records` (raw records) or `response_body` (an answer as the PMS sends it, JSON or XML text): its ' +
+          'records are extracted as the connector extracts them and returned as `records`. An answer the connector ' +
+          'would fail (a failure the config recognises, an XML document type declaration) is refused with 400.',
         security: secured,
         body: PreviewBody,
         response: { 200: PreviewResult },
@@ -165,6 +172,31 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  app.patch(
+    `${base}/connections/:property_id/value-maps/`,
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags,
+        summary: "Change a property's PMS value maps (JSON Merge Patch)",
+        description:
+          'The body is a JSON Merge Patch (RFC 7396) of the value maps: `{"room_types": {"4037c0ec": "DBL", ' +
+          '"old-id": null}}` sets one entry and removes another; a map set to null is removed. The maps after ' +
+          'the patch are validated as a whole (400 VALIDATION_ERROR, nothing changed) and the change is audited.',
+        security: secured,
+        params: PropertyParams,
+        body: ValueMapsPatch,
+        response: { 200: Connection },
+      },
+    },
+    async (request) =>
+      app.integrations.connections.patchValueMaps(
+        requestContext(request),
+        request.params.property_id,
+        request.body,
+      ),
+  );
+
   app.post(
     `${base}/sync/`,
     {
@@ -213,6 +245,25 @@ export const integrationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => app.integrations.sync.getRun(request.actor, request.params.id),
+  );
+
+  app.get(
+    `${base}/vanished/`,
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Bookings full listings no longer returned (reconciliation), reported or cancelled',
+        security: secured,
+        querystring: VanishedQuery,
+        response: { 200: Page(VanishedBooking) },
+      },
+    },
+    async (request) =>
+      app.integrations.sync.listVanished(request.actor, {
+        ...request.query,
+        limit: request.query.limit ?? 50,
+      }),
   );
 
   app.get(

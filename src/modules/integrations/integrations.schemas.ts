@@ -52,6 +52,19 @@ export const ConfigParams = Type.Object(
   { additionalProperties: false },
 );
 
+const CanonicalRoom = Type.Object({
+  external_id: Nullable(Type.String()),
+  status: Nullable(Status),
+  room_type_code: Nullable(Type.String()),
+  room_number: Nullable(Type.String()),
+  rate_plan_code: Nullable(Type.String()),
+  adults: Nullable(Type.Integer()),
+  children: Nullable(Type.Integer()),
+  amount: Nullable(Type.String()),
+  check_in: Nullable(DateString),
+  check_out: Nullable(DateString),
+});
+
 export const CanonicalBooking = Type.Object({
   external_id: Type.String(),
   status: Status,
@@ -72,12 +85,30 @@ export const CanonicalBooking = Type.Object({
   currency: Nullable(Type.String()),
   source_updated_at: Nullable(Type.String()),
   notes: Nullable(Type.String()),
+  rate_plan_code: Type.Optional(Nullable(Type.String())),
+  rooms: Type.Optional(
+    Type.Array(CanonicalRoom, { description: 'Every room (config format v2 with a rooms block)' }),
+  ),
+  grouped: Type.Optional(
+    Type.Boolean({ description: "One room of a group: the upsert assembles the group's rooms" }),
+  ),
 });
 
 export const PreviewBody = Type.Object(
   {
     config: ConfigDocumentBody,
-    records: Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000, description: 'Sample raw records' }),
+    records: Type.Optional(
+      Type.Array(Type.Unknown(), { minItems: 1, maxItems: 1000, description: 'Sample raw records' }),
+    ),
+    response_body: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1_000_000,
+        description:
+          "A sample answer of the PMS, as it sends it (JSON or XML text, per the config's source.response): " +
+          'its records are extracted as the connector extracts them, then mapped. Give this or records.',
+      }),
+    ),
     property_id: Type.Optional(Uuid),
   },
   { additionalProperties: false },
@@ -90,6 +121,11 @@ const RecordError = Type.Object({
   external_id: Nullable(Type.String()),
 });
 export const PreviewResult = Type.Object({
+  records: Type.Optional(
+    Type.Array(Type.Unknown(), {
+      description: 'With response_body: the raw records the connector extracts from it (XML read as JSON)',
+    }),
+  ),
   mapped: Type.Integer(),
   failed: Type.Integer(),
   results: Type.Array(
@@ -99,6 +135,34 @@ export const PreviewResult = Type.Object({
 });
 
 const SecretName = '^[A-Za-z0-9_]{1,100}$';
+const ValueMapName = '^[a-z][a-z0-9_]{0,49}$';
+// A record's key schema becomes patternProperties: additionalProperties false refuses other keys.
+const ValueMapKey = Type.String({ pattern: '^[^\\u0000-\\u001f]{1,200}$' });
+const ValueMapValue = Type.String({ minLength: 1, maxLength: 200 });
+export const ValueMaps = Type.Record(
+  Type.String({ pattern: ValueMapName }),
+  Type.Record(ValueMapKey, ValueMapValue, { maxProperties: 5000, additionalProperties: false }),
+  {
+    maxProperties: 20,
+    additionalProperties: false,
+    description:
+      "The hotel's value maps by name (e.g. room_types): the PMS's value → this hotel's (a room type code, a " +
+      "rate plan code, a status), used by the config's value_map transform",
+  },
+);
+/** JSON Merge Patch (RFC 7396) of the value maps: null removes an entry, or a whole map. */
+export const ValueMapsPatch = Type.Record(
+  Type.String({ pattern: ValueMapName }),
+  Nullable(
+    Type.Record(ValueMapKey, Nullable(ValueMapValue), { maxProperties: 5000, additionalProperties: false }),
+  ),
+  {
+    maxProperties: 20,
+    additionalProperties: false,
+    description:
+      'JSON Merge Patch (RFC 7396) of the value maps: an entry set to null is removed, a map set to null is removed',
+  },
+);
 export const ConnectionBody = Type.Object(
   {
     pms_type: Type.String({ minLength: 1, maxLength: 50 }),
@@ -117,6 +181,7 @@ export const ConnectionBody = Type.Object(
     ),
     schedule_seconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 604800 })),
     enabled: Type.Optional(Type.Boolean()),
+    value_maps: Type.Optional(ValueMaps),
   },
   { additionalProperties: false },
 );
@@ -134,6 +199,7 @@ export const Connection = Type.Object({
   cursor: Nullable(Type.String()),
   next_run_at: Timestamp,
   last_run: Nullable(Type.Object({ id: Uuid, status: Type.String(), at: Nullable(Timestamp) })),
+  value_maps: ValueMaps,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -147,6 +213,13 @@ export const SyncBody = Type.Object(
     property_id: Uuid,
     wait: Type.Optional(
       Type.Boolean({ description: 'Answer 200 with the finished run instead of 202 queued' }),
+    ),
+    full: Type.Optional(
+      Type.Boolean({
+        description:
+          "Read every booking from the initial cursor; with the config's reconciliation, report (or cancel) the " +
+          'bookings the PMS no longer lists',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -182,9 +255,37 @@ export const SyncRun = Type.Object({
   warnings: Nullable(AnyObject('Bookings stored without an inventory effect, by reason')),
   timings: Nullable(Type.Record(Type.String(), Type.Number())),
   error: Nullable(Type.String()),
+  full_listing: Type.Boolean({ description: 'Read every booking from the initial cursor' }),
+  reconciliation: Nullable(
+    Type.Object({
+      window: Type.Object({ from: DateString, to: DateString }),
+      action: Type.Union([Type.Literal('report'), Type.Literal('cancel')]),
+      checked: Type.Integer(),
+      vanished: Type.Integer(),
+      cancelled: Type.Integer(),
+      held_back: Nullable(Type.String()),
+    }),
+  ),
 });
 export const RunQuery = Type.Object(
   { ...PageQuery, property_id: Type.Optional(Uuid), status: Type.Optional(RunStatus) },
+  { additionalProperties: false },
+);
+
+export const VanishedBooking = Type.Object({
+  id: Uuid,
+  sync_run_id: Uuid,
+  property_id: Uuid,
+  reservation_id: Uuid,
+  external_id: Type.String(),
+  check_in: DateString,
+  check_out: DateString,
+  status_before: Type.String(),
+  action: Type.Union([Type.Literal('reported'), Type.Literal('cancelled')]),
+  created_at: Timestamp,
+});
+export const VanishedQuery = Type.Object(
+  { ...PageQuery, sync_run_id: Type.Optional(Uuid), property_id: Type.Optional(Uuid) },
   { additionalProperties: false },
 );
 
@@ -243,6 +344,26 @@ export const IngestedBooking = Type.Object({
   currency: Currency,
   notes: Nullable(Type.String()),
   source_updated_at: Nullable(Timestamp),
+  rate_plan_code: Nullable(Type.String()),
+  rooms: Type.Array(
+    Type.Object({
+      external_id: Nullable(Type.String()),
+      status: Nullable(Status),
+      room_type_code: Nullable(Type.String()),
+      room_type_id: Nullable(Uuid),
+      room_number: Nullable(Type.String()),
+      room_id: Nullable(Uuid),
+      rate_plan_code: Nullable(Type.String()),
+      adults: Nullable(Type.Integer()),
+      children: Nullable(Type.Integer()),
+      amount: Nullable(Money),
+      holds_inventory: Type.Boolean(),
+    }),
+    {
+      description:
+        "The PMS's rooms of the booking, in its order; a room that holds nights has a room_type_id",
+    },
+  ),
   holds_inventory: Type.Boolean(),
   version: Type.Integer(),
   created_at: Timestamp,

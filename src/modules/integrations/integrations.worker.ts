@@ -1,8 +1,5 @@
-import { PgBoss } from 'pg-boss';
 import { resolveSecretsKey } from '../../app/secrets.ts';
 import type { WorkerStarter } from '../../app/workers.ts';
-import { timeLimitsOf } from '../../db/connect.ts';
-import { connectionSettings, readTimeoutFor } from '../../db/database.ts';
 import { applyImportedChanges } from '../inventory/inventory.service.ts';
 import { createSyncService } from './sync/sync.service.ts';
 
@@ -18,7 +15,7 @@ const ORPHANED_AFTER_SECONDS = 60;
  * is due and hands every run to the `pms-sync-run` queue, which this and any other worker take
  * from (SKIP LOCKED), a few hotels at a time each.
  */
-export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, databaseUrl }) => {
+export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, jobs }) => {
   const sync = createSyncService({
     db,
     secretsKey: resolveSecretsKey(config),
@@ -28,19 +25,7 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
     allowedNetworks: config.pmsAllowedNetworks,
     abandonedAfterSeconds: config.syncAbandonedSeconds,
   });
-  const limits = timeLimitsOf(config);
-  const boss = new PgBoss({
-    connectionString: databaseUrl,
-    max: 4,
-    application_name: 'pms-sync',
-    // The same time limits as the process's own pool (docs/deploy.md, "Time limits on every
-    // connection"). pg-boss runs its statements through pool.query, which drops a connection whose
-    // statement failed, so pg's own client-side timeout cannot leave a busy connection in its pool.
-    ...connectionSettings(limits),
-    ...(readTimeoutFor(limits) > 0 && { query_timeout: readTimeoutFor(limits) }),
-  });
-  boss.on('error', (error: unknown) => logger.error({ err: error }, 'pg-boss error'));
-  await boss.start();
+  const boss = await jobs.get();
   await boss.createQueue(SWEEP);
   await boss.createQueue(RUN, { retryLimit: 0, expireInSeconds: 3600 });
 
@@ -63,7 +48,8 @@ export const startPmsSyncWorker: WorkerStarter = async ({ config, db, logger, da
   await sweep().catch((error: unknown) => logger.error({ err: error }, 'PMS sync sweep failed'));
 
   return async () => {
-    await boss.stop({ graceful: true, timeout: 30_000 });
+    await boss.offWork(SWEEP, { wait: true });
+    await boss.offWork(RUN, { wait: true });
     await sync.drain();
   };
 };

@@ -9,7 +9,8 @@ export type NightReason =
   | 'CLOSED_TO_DEPARTURE'
   | 'MIN_STAY'
   | 'MAX_STAY'
-  | 'NO_RATE';
+  | 'NO_RATE'
+  | 'PAST_NIGHT';
 
 export interface BlockedNight {
   room_type_id: string;

@@ -2,6 +2,7 @@ import { NotFoundError } from '../../app/errors.ts';
 import type { Db } from '../../db/database.ts';
 import { type RequestContext, recordAudit, systemContext } from '../audit/audit.repository.ts';
 import { type Actor, assertCanSeeProperty } from '../auth/auth.context.ts';
+import { assertSelling } from '../properties/business-date.ts';
 import type { StayUnits } from './inventory.contract.ts';
 import { assertRange } from './inventory.dates.ts';
 import { HoldNotActiveError, InventoryUnavailableError } from './inventory.errors.ts';
@@ -79,6 +80,7 @@ export function createHoldService(db: Db, lock: LockSettings) {
       const [roomType] = await repo.findRoomTypes(db, [input.room_type_id]);
       if (!roomType) throw new NotFoundError('Room type', input.room_type_id);
       assertCanSeeProperty(ctx.actor, roomType.property_id, 'Room type', input.room_type_id);
+      assertSelling({ ...roomType, id: roomType.property_id }, input.check_in);
       const ttl = input.ttl_minutes ?? DEFAULT_HOLD_TTL_MINUTES;
       const id = crypto.randomUUID();
       const stay: StayUnits = {

@@ -1,7 +1,12 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventoryProblems } from '../../../test/booking/invariants.ts';
-import { bookingWorld, calendarNight, reservationBody } from '../../../test/booking/world.ts';
+import {
+  bookingWorld,
+  calendarNight,
+  priceOnDefaultPlan,
+  reservationBody,
+} from '../../../test/booking/world.ts';
 import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
 import { createRoomType } from '../../../test/helpers/factories.ts';
 import type { Actor } from '../auth/auth.context.ts';
@@ -72,6 +77,7 @@ describe('no deadlocks by construction', () => {
       token: world.admin.token,
       body: { room_type_id: other.id, start_date: '2031-03-01', end_date: '2031-03-31' },
     });
+    await priceOnDefaultPlan(t, world, other.id);
     const ids: Array<{ id: string; to: string }> = [];
     for (let i = 0; i < 24; i++) {
       const from = i % 2 ? other.id : world.roomType.id;

@@ -17,8 +17,14 @@ export interface RoomTypeRef {
   id: string;
   property_id: string;
   total_units: number;
+  max_occupancy: number;
   currency: string;
   timezone: string;
+  /** The property's sales state (docs/inventory.md, "Business date and night audit"). */
+  code: string;
+  status: 'active' | 'inactive';
+  business_date: string;
+  default_rate_plan_id: string | null;
 }
 
 export function findRoomTypes(db: Db | Tx, ids: string[]): Promise<RoomTypeRef[]> {
@@ -26,7 +32,18 @@ export function findRoomTypes(db: Db | Tx, ids: string[]): Promise<RoomTypeRef[]
   return db
     .selectFrom('room_type as rt')
     .innerJoin('property as p', 'p.id', 'rt.property_id')
-    .select(['rt.id', 'rt.property_id', 'rt.total_units', 'p.currency', 'p.timezone'])
+    .select([
+      'rt.id',
+      'rt.property_id',
+      'rt.total_units',
+      'rt.max_occupancy',
+      'p.currency',
+      'p.timezone',
+      'p.code',
+      'p.status',
+      'p.business_date',
+      'p.default_rate_plan_id',
+    ])
     .where('rt.id', 'in', ids)
     .execute();
 }
@@ -240,33 +257,45 @@ export interface StayNight {
   stop_sell: boolean;
 }
 
+/** What selling a room type depends on besides its nights: its property's state and its occupancy. */
+export interface StaySeller {
+  property_id: string;
+  code: string;
+  status: 'active' | 'inactive';
+  business_date: string;
+  max_occupancy: number;
+}
+
 /**
- * Every night of a stay for one room type, loaded or not, in one round trip (no locks: a read);
- * empty when the room type does not exist. The nights not loaded are filled in here, so the
- * statement stays a plain range scan (it runs on every availability check).
+ * Every night of a stay for one room type, loaded or not, with its property's sales state, in
+ * one round trip (no locks: a read); undefined when the room type does not exist. The nights not
+ * loaded are filled in here, so the statement stays a plain range scan (it runs on every
+ * availability check).
  */
 export async function readStayNights(
   db: Db,
   roomTypeId: string,
   checkIn: string,
   checkOut: string,
-): Promise<StayNight[]> {
+): Promise<{ seller: StaySeller; nights: StayNight[] } | undefined> {
   // One row whose nights are one JSON array: pg would parse 30 data rows field by field, which
   // cost the API more CPU than the rest of the check; JSON.parse takes the whole array at once.
-  const result = await sql<{ property_id: string; nights: NightTuple[] }>`${PREPARED}
-    SELECT rt.property_id,
+  const result = await sql<StaySeller & { nights: NightTuple[] }>`${PREPARED}
+    SELECT rt.property_id, p.code, p.status, p.business_date, rt.max_occupancy,
       coalesce(json_agg(json_build_array(c.date, c.total_units, c.booked_units, c.held_units,
           c.out_of_order_units, c.overbooking_limit, c.overbooked_units, c.stop_sell) ORDER BY c.date)
         FILTER (WHERE c.date IS NOT NULL), '[]') AS nights
     FROM room_type rt
+    JOIN property p ON p.id = rt.property_id
     LEFT JOIN inventory_calendar c
       ON c.room_type_id = rt.id AND c.date >= ${checkIn}::date AND c.date < ${checkOut}::date
     WHERE rt.id = ${roomTypeId}
-    GROUP BY rt.property_id`.execute(db);
+    GROUP BY rt.property_id, p.code, p.status, p.business_date, rt.max_occupancy`.execute(db);
   const row = result.rows[0];
-  if (!row) return [];
+  if (!row) return undefined;
+  const { nights: _nights, ...seller } = row;
   const loaded = new Map(row.nights.map((night) => [night[0], night]));
-  return nightsOf(checkIn, checkOut).map((date) => {
+  const nights = nightsOf(checkIn, checkOut).map((date) => {
     const night = loaded.get(date);
     return {
       property_id: row.property_id,
@@ -281,6 +310,7 @@ export async function readStayNights(
       stop_sell: night?.[7] ?? false,
     };
   });
+  return { seller, nights };
 }
 
 /** A loaded night as readStayNights receives it: date, the six counts, stop-sell. */
@@ -370,4 +400,18 @@ export function sumLedger(db: Db, propertyId: string) {
     .where('property_id', '=', propertyId)
     .groupBy(['room_type_id', 'date', 'field'])
     .execute();
+}
+
+/** Rooms out of order on each of some nights of a room type (nights without any are left out). */
+export async function outOfOrderRoomsPerNight(
+  tx: Tx,
+  roomTypeId: string,
+  dates: string[],
+): Promise<Array<{ date: string; rooms: number }>> {
+  const result = await sql<{ date: string; rooms: number }>`
+    SELECT d.date::text AS date, count(*)::int AS rooms
+    FROM unnest(${dates}::date[]) AS d(date)
+    JOIN room_out_of_order b ON b.room_type_id = ${roomTypeId} AND b.start_date <= d.date AND b.end_date > d.date
+    GROUP BY d.date ORDER BY d.date`.execute(tx);
+  return result.rows;
 }

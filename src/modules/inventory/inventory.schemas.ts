@@ -14,6 +14,7 @@ export const NIGHT_REASONS = [
   'MIN_STAY',
   'MAX_STAY',
   'NO_RATE',
+  'PAST_NIGHT',
 ] as const;
 const Reason = Type.Enum(NIGHT_REASONS);
 
@@ -90,6 +91,16 @@ export const CheckBody = Type.Object(
     check_out: DateString,
     units: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 1 })),
     rate_plan_id: Type.Optional(Uuid),
+    adults: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 20,
+        description: 'Adults per unit (default 1), as a booking has them',
+      }),
+    ),
+    children: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 20, description: 'Children per unit (default 0)' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -4,11 +4,13 @@ import type { Db, Tx } from '../../db/database.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
 import { type Actor, assertCanAdminProperty, assertCanSeeProperty } from '../auth/auth.context.ts';
 import { buildEnvelope } from '../events/outbox.ts';
+import { PropertyInactiveError } from '../properties/business-date.ts';
+import { assertOccupancy } from '../properties/max-occupancy.ts';
 import type { StayQuote } from '../rates/rates.contract.ts';
 import { quoteStay, quoteViolations } from '../rates/rates.service.ts';
 import type { ApplyImportedChanges, OverbookedNight } from './inventory.contract.ts';
 import { addDays, assertRange, nightCount, nightsOf, todayIn } from './inventory.dates.ts';
-import type { NightReason } from './inventory.errors.ts';
+import { InventoryConflictError, type NightReason } from './inventory.errors.ts';
 import {
   inInventoryTransaction,
   type LockSettings,
@@ -68,6 +70,8 @@ export interface CheckInput {
   check_out: string;
   units?: number;
   rate_plan_id?: string;
+  adults?: number;
+  children?: number;
 }
 
 export interface CalendarQuery {
@@ -123,6 +127,45 @@ async function loadNights(
     ),
   );
   return perRoomType.reduce((sum, row) => sum + row.created, 0);
+}
+
+/**
+ * Loads the `days` nights from `start` (the business date) for some room types in the caller's
+ * transaction: what a new room type gets at once and what the night audit keeps ahead. Idempotent.
+ */
+export function loadHorizon(
+  tx: Tx,
+  propertyId: string,
+  roomTypeIds: string[],
+  start: string,
+  days: number,
+  actorId: string | null,
+): Promise<number> {
+  return loadNights(tx, propertyId, roomTypeIds, start, addDays(start, days), actorId);
+}
+
+/**
+ * Rooms out of order (docs/inventory.md, "Out-of-order rooms") count in out_of_order_units: an
+ * adjustment may not set a night below the rooms out of order on it, or returning them would
+ * take units the night no longer counts. Read under the nights' locks, which block changes take too.
+ */
+async function assertOutOfOrderRooms(
+  tx: Tx,
+  roomTypeId: string,
+  dates: string[],
+  units: number,
+): Promise<void> {
+  if (dates.length === 0) return;
+  const perNight = await repo.outOfOrderRoomsPerNight(tx, roomTypeId, dates);
+  const night = perNight.find((row) => row.rooms > units);
+  if (night) {
+    throw new InventoryConflictError(
+      roomTypeId,
+      night.date,
+      `${night.rooms} room(s) are out of order on this night; return them to service rather than setting ` +
+        `out_of_order_units below ${night.rooms}.`,
+    );
+  }
 }
 
 export function createInventoryService(db: Db, lock: LockSettings) {
@@ -226,6 +269,9 @@ export function createInventoryService(db: Db, lock: LockSettings) {
       const nights = await inInventoryTransaction(db, lock, async (tx, mode) => {
         await repo.createMissingNights(tx, propertyId, rangesOf(stay), ctx.actor.id);
         const locked = await lockStays(tx, propertyId, stay, mode);
+        if (input.out_of_order_units !== undefined) {
+          await assertOutOfOrderRooms(tx, roomType.id, dates, input.out_of_order_units);
+        }
         locked.adjust(roomType.id, dates, changes, { reason: 'inventory.adjusted', actorId: ctx.actor.id });
         await writeLockedNights(tx, locked, 'inventory.adjusted');
         await recordAudit(tx, ctx, {
@@ -264,10 +310,23 @@ export function createInventoryService(db: Db, lock: LockSettings) {
     async check(actor: Actor, input: CheckInput) {
       assertStay(input.check_in, input.check_out);
       const units = input.units ?? 1;
-      const stayNights = await repo.readStayNights(db, input.room_type_id, input.check_in, input.check_out);
-      const propertyId = stayNights[0]?.property_id;
-      if (!propertyId) throw new NotFoundError('Room type', input.room_type_id);
+      const stay = await repo.readStayNights(db, input.room_type_id, input.check_in, input.check_out);
+      if (!stay) throw new NotFoundError('Room type', input.room_type_id);
+      const { seller, nights: stayNights } = stay;
+      const propertyId = seller.property_id;
       assertCanSeeProperty(actor, propertyId, 'Room type', input.room_type_id);
+      if (seller.status !== 'active') throw new PropertyInactiveError({ id: propertyId, code: seller.code });
+      assertOccupancy(
+        [
+          {
+            roomTypeId: input.room_type_id,
+            adults: input.adults ?? 1,
+            children: input.children ?? 0,
+            pointer: '/body/adults',
+          },
+        ],
+        () => seller.max_occupancy,
+      );
 
       const quote = input.rate_plan_id
         ? await quoteStay(db, {
@@ -276,6 +335,8 @@ export function createInventoryService(db: Db, lock: LockSettings) {
             roomTypeId: input.room_type_id,
             checkIn: input.check_in,
             checkOut: input.check_out,
+            adults: input.adults,
+            children: input.children,
           })
         : undefined;
       const fromRates = quote ? rateReasons(quote) : [];
@@ -283,6 +344,8 @@ export function createInventoryService(db: Db, lock: LockSettings) {
       const nights = stayNights.map((night, i) => {
         const available = night.loaded ? Math.max(0, freeUnits(night)) : 0;
         const reasons: NightReason[] = [];
+        // A night before the business date is over: it is never sold again.
+        if (night.date < seller.business_date) reasons.push('PAST_NIGHT');
         if (!night.loaded) reasons.push('NOT_LOADED');
         else {
           if (night.stop_sell) reasons.push('STOP_SELL');

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../db/database.ts';
-import type { Property, Room, RoomStatus, RoomType } from '../../db/schema.ts';
+import type { HousekeepingStatus, Property, Room, RoomType } from '../../db/schema.ts';
 
 const NO_PROPERTY = '00000000-0000-0000-0000-000000000000';
 
@@ -37,8 +37,23 @@ export type PropertyInsert = {
   currency?: string;
   status?: 'active' | 'inactive';
   address?: Record<string, unknown> | null;
+  /** Set by the service from the hotel's time zone; a trigger fills it in when left out. */
+  business_date?: string;
+  default_rate_plan_id?: string | null;
 };
 export type PropertyChanges = Partial<PropertyInsert>;
+
+/** Whether a rate plan is one of the property's (a key-share lock keeps it until the transaction ends). */
+export async function isPropertyPlan(tx: Tx, propertyId: string, ratePlanId: string): Promise<boolean> {
+  const row = await tx
+    .selectFrom('rate_plan')
+    .select('id')
+    .where('id', '=', ratePlanId)
+    .where('property_id', '=', propertyId)
+    .forKeyShare()
+    .executeTakeFirst();
+  return row !== undefined;
+}
 
 function jsonOrNull(value: Record<string, unknown> | null | undefined) {
   return value === undefined ? undefined : value === null ? null : JSON.stringify(value);
@@ -307,7 +322,7 @@ export type RoomInsert = {
   room_type_id: string;
   number: string;
   floor?: string | null;
-  status?: RoomStatus;
+  housekeeping_status?: HousekeepingStatus;
 };
 export type RoomChanges = Partial<Omit<RoomInsert, 'property_id'>>;
 
@@ -333,32 +348,6 @@ export function lockRoom(
     .where('property_id', '=', propertyId)
     .where('id', '=', roomId);
   return (purpose === 'update' ? query.forNoKeyUpdate() : query.forUpdate()).executeTakeFirst();
-}
-
-export interface RoomFilter {
-  roomTypeId?: string;
-  status?: RoomStatus;
-  floor?: string;
-  search?: string;
-  after?: KeysetAfter;
-  limit: number;
-}
-
-export function listRooms(db: Db, propertyId: string, filter: RoomFilter): Promise<Room[]> {
-  let query = db.selectFrom('room').selectAll().where('property_id', '=', propertyId);
-  if (filter.roomTypeId) query = query.where('room_type_id', '=', filter.roomTypeId);
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.floor) query = query.where('floor', '=', filter.floor);
-  if (filter.search) query = query.where('number', 'ilike', likePattern(filter.search, 'prefix'));
-  if (filter.after) {
-    const { sortKey, id } = filter.after;
-    query = query.where(sql<boolean>`(number, id) > (${sortKey}, ${id}::uuid)`);
-  }
-  return query
-    .orderBy('number')
-    .orderBy('id')
-    .limit(filter.limit + 1)
-    .execute();
 }
 
 export function insertRoom(tx: Tx, values: RoomInsert): Promise<Room> {

@@ -1,7 +1,7 @@
 import { IANAZone } from 'luxon';
 import { ConflictError, NotFoundError, ResourceInUseError, ValidationError } from '../../app/errors.ts';
 import { pageOf } from '../../app/schemas.ts';
-import type { Db } from '../../db/database.ts';
+import type { Db, Tx } from '../../db/database.ts';
 import type { Property } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
 import {
@@ -11,6 +11,7 @@ import {
   assertRole,
   propertyScope,
 } from '../auth/auth.context.ts';
+import { localDate } from './business-date.ts';
 import { keysetAfter } from './property.keyset.ts';
 import * as repo from './property.repository.ts';
 
@@ -23,6 +24,8 @@ export type PropertyView = {
   currency: string;
   status: 'active' | 'inactive';
   address: Record<string, unknown> | null;
+  business_date: string;
+  default_rate_plan_id: string | null;
   created_at: string;
   updated_at: string;
 };
@@ -36,6 +39,8 @@ export function toPropertyView(row: Property): PropertyView {
     currency: row.currency,
     status: row.status,
     address: row.address,
+    business_date: row.business_date,
+    default_rate_plan_id: row.default_rate_plan_id,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -48,6 +53,7 @@ export interface PropertyInput {
   currency?: string;
   status?: 'active' | 'inactive';
   address?: Record<string, unknown> | null;
+  default_rate_plan_id?: string | null;
 }
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -56,6 +62,15 @@ function assertTimezone(timezone: string | undefined): void {
   if (timezone !== undefined && !IANAZone.isValidZone(timezone)) {
     throw new ValidationError(`"${timezone}" is not an IANA time zone (e.g. "Europe/Berlin").`, [
       { pointer: '/body/timezone', message: 'is not an IANA time zone' },
+    ]);
+  }
+}
+
+/** The default rate plan must be one of the property's own plans (the database checks it too). */
+async function assertOwnPlan(tx: Tx, propertyId: string, ratePlanId: string): Promise<void> {
+  if (!(await repo.isPropertyPlan(tx, propertyId, ratePlanId))) {
+    throw new ValidationError(`Rate plan ${ratePlanId} is not a rate plan of this property.`, [
+      { pointer: '/body/default_rate_plan_id', message: 'must name a rate plan of this property' },
     ]);
   }
 }
@@ -102,7 +117,11 @@ export function createPropertyService(db: Db) {
       assertTimezone(input.timezone);
       try {
         const created = await db.transaction().execute(async (tx) => {
-          const row = await repo.insertProperty(tx, input);
+          // A new hotel starts trading on its local today (luxon's zone database decides, not the server's).
+          const row = await repo.insertProperty(tx, {
+            ...input,
+            business_date: localDate(input.timezone ?? 'UTC'),
+          });
           await recordAudit(tx, ctx, {
             action: 'property.created',
             entityType: 'property',
@@ -125,6 +144,7 @@ export function createPropertyService(db: Db) {
         const updated = await db.transaction().execute(async (tx) => {
           const before = await repo.lockProperty(tx, id, 'update');
           if (!before) throw new NotFoundError('Property', id);
+          if (changes.default_rate_plan_id) await assertOwnPlan(tx, id, changes.default_rate_plan_id);
           const after = await repo.updateProperty(tx, id, changes);
           await recordAudit(tx, ctx, {
             action: 'property.updated',

@@ -16,7 +16,7 @@ const secured = [{ bearerAuth: [] }];
 const NoContent = { 204: Type.Null() };
 
 export const roomTypeRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  const roomTypes = createRoomTypeService(app.db);
+  const roomTypes = createRoomTypeService(app.db, { horizonDays: app.config.inventoryHorizonDays });
   const tags = ['room types'];
   app.get(
     '/api/properties/:id/room-types/',

@@ -7,6 +7,7 @@ import type { RoomType } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
 import { type Actor, assertCanAdminProperty, assertCanSeeProperty } from '../auth/auth.context.ts';
 import { lockStays, writeLockedNights } from '../inventory/inventory.locking.ts';
+import { loadHorizon } from '../inventory/inventory.service.ts';
 import { InventoryConflictError } from './property.errors.ts';
 import { keysetAfter } from './property.keyset.ts';
 import * as repo from './property.repository.ts';
@@ -111,8 +112,12 @@ async function applyCapacity(
   return changed;
 }
 
-/** Use cases of room types; every one is scoped to a property the actor may see. */
-export function createRoomTypeService(db: Db) {
+/**
+ * Use cases of room types; every one is scoped to a property the actor may see. `horizonDays`:
+ * nights a new room type gets at once from the business date on (INVENTORY_HORIZON_DAYS).
+ */
+export function createRoomTypeService(db: Db, options: { horizonDays?: number } = {}) {
+  const horizonDays = options.horizonDays ?? 365;
   async function assertPropertyExists(propertyId: string) {
     if (!(await repo.findProperty(db, propertyId))) throw new NotFoundError('Property', propertyId);
   }
@@ -141,14 +146,24 @@ export function createRoomTypeService(db: Db) {
       assertCanAdminProperty(ctx.actor, propertyId);
       try {
         const created = await db.transaction().execute(async (tx) => {
-          if (!(await repo.findProperty(tx, propertyId))) throw new NotFoundError('Property', propertyId);
+          const property = await repo.findProperty(tx, propertyId);
+          if (!property) throw new NotFoundError('Property', propertyId);
           const row = await repo.insertRoomType(tx, { ...input, property_id: propertyId });
+          // Sellable at once: its nights over the horizon come with it, so no sale answers NOT_LOADED.
+          const nightsLoaded = await loadHorizon(
+            tx,
+            propertyId,
+            [row.id],
+            property.business_date,
+            horizonDays,
+            ctx.actor.id,
+          );
           await recordAudit(tx, ctx, {
             action: 'room_type.created',
             entityType: 'room_type',
             entityId: row.id,
             propertyId,
-            after: toRoomTypeView(row),
+            after: { ...toRoomTypeView(row), nights_loaded: nightsLoaded },
           });
           return row;
         });

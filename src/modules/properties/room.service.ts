@@ -1,33 +1,65 @@
 import { ConflictError, NotFoundError, ResourceInUseError, ValidationError } from '../../app/errors.ts';
 import { pageOf } from '../../app/schemas.ts';
 import type { Db, Tx } from '../../db/database.ts';
-import type { Room, RoomStatus } from '../../db/schema.ts';
+import type { HousekeepingStatus, RoomStatus } from '../../db/schema.ts';
 import { type RequestContext, recordAudit } from '../audit/audit.repository.ts';
 import { type Actor, assertCanAdminProperty, assertCanSeeProperty } from '../auth/auth.context.ts';
 import { keysetAfter } from './property.keyset.ts';
 import * as repo from './property.repository.ts';
+import * as rooms from './room.repository.ts';
 
-export type RoomView = {
-  id: string;
-  property_id: string;
-  room_type_id: string;
-  number: string;
-  floor: string | null;
-  status: RoomStatus;
-  created_at: string;
-  updated_at: string;
-};
+export type RoomView = ReturnType<typeof toRoomView>;
 
-export function toRoomView(row: Room): RoomView {
+export function toOutOfOrderView(row: rooms.OutOfOrderRow) {
+  return {
+    id: row.id,
+    room_id: row.room_id,
+    room_type_id: row.room_type_id,
+    start_date: row.start_date,
+    end_date: row.end_date,
+    reason: row.reason,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    returned_at: row.returned_at ? row.returned_at.toISOString() : null,
+  };
+}
+
+/** The legacy single status: out of order, else occupied, else dirty, else available. */
+function summaryStatus(row: rooms.RoomState): RoomStatus {
+  if (row.out_of_order) return 'out_of_order';
+  if (row.occupied_by) return 'occupied';
+  return row.housekeeping_status === 'dirty' ? 'dirty' : 'available';
+}
+
+export function toRoomView(row: rooms.RoomState) {
   return {
     id: row.id,
     property_id: row.property_id,
     room_type_id: row.room_type_id,
     number: row.number,
     floor: row.floor,
-    status: row.status,
+    status: summaryStatus(row),
+    housekeeping_status: row.housekeeping_status,
+    occupancy: row.occupied_by ? ('occupied' as const) : ('vacant' as const),
+    occupied_by: row.occupied_by,
+    out_of_order: row.out_of_order ? toOutOfOrderView(row.out_of_order) : null,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** What an audit row records of a room (its stored fields). */
+function auditFields(row: {
+  room_type_id: string;
+  number: string;
+  floor: string | null;
+  housekeeping_status: string;
+}) {
+  return {
+    room_type_id: row.room_type_id,
+    number: row.number,
+    floor: row.floor,
+    housekeeping_status: row.housekeeping_status,
   };
 }
 
@@ -35,7 +67,25 @@ export interface RoomInput {
   room_type_id: string;
   number: string;
   floor?: string | null;
-  status?: RoomStatus;
+  housekeeping_status?: HousekeepingStatus;
+  /** Legacy (before migration 0053): available = clean, dirty = dirty. */
+  status?: 'available' | 'dirty';
+}
+
+/** The stored fields of a room input, the legacy `status` turned into a housekeeping status. */
+function storedFields(input: Partial<RoomInput>): repo.RoomChanges {
+  const { status, housekeeping_status, ...rest } = input;
+  const legacy = status === undefined ? undefined : status === 'dirty' ? 'dirty' : 'clean';
+  if (legacy !== undefined && housekeeping_status !== undefined && legacy !== housekeeping_status) {
+    throw new ValidationError('status and housekeeping_status disagree; send housekeeping_status only.', [
+      {
+        pointer: '/body/status',
+        message: `means ${legacy}, but housekeeping_status is ${housekeeping_status}`,
+      },
+    ]);
+  }
+  const housekeeping = housekeeping_status ?? legacy;
+  return { ...rest, ...(housekeeping !== undefined && { housekeeping_status: housekeeping }) };
 }
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -54,8 +104,16 @@ async function assertRoomTypeOfProperty(tx: Tx, propertyId: string, roomTypeId: 
   }
 }
 
+/** The room as GET …/rooms/{id}/ shows it, read in the caller's transaction (or outside one). */
+export async function roomView(source: Db | Tx, propertyId: string, roomId: string): Promise<RoomView> {
+  const room = await rooms.findRoomState(source, propertyId, roomId);
+  if (!room) throw new NotFoundError('Room', roomId);
+  return toRoomView(room);
+}
+
 /** Use cases of the physical rooms of a property. */
 export function createRoomService(db: Db) {
+  const view = roomView;
   return {
     async list(
       actor: Actor,
@@ -65,15 +123,19 @@ export function createRoomService(db: Db) {
         cursor?: string;
         room_type_id?: string;
         status?: RoomStatus;
+        housekeeping_status?: HousekeepingStatus;
+        occupancy?: 'vacant' | 'occupied';
         floor?: string;
         search?: string;
       },
     ) {
       assertCanSeeProperty(actor, propertyId);
       if (!(await repo.findProperty(db, propertyId))) throw new NotFoundError('Property', propertyId);
-      const rows = await repo.listRooms(db, propertyId, {
+      const rows = await rooms.listRoomStates(db, propertyId, {
         roomTypeId: query.room_type_id,
         status: query.status,
+        housekeepingStatus: query.housekeeping_status,
+        occupancy: query.occupancy,
         floor: query.floor,
         search: query.search,
         after: keysetAfter(query.cursor),
@@ -85,28 +147,26 @@ export function createRoomService(db: Db) {
 
     async get(actor: Actor, propertyId: string, roomId: string): Promise<RoomView> {
       assertCanSeeProperty(actor, propertyId);
-      const room = await repo.findRoom(db, propertyId, roomId);
-      if (!room) throw new NotFoundError('Room', roomId);
-      return toRoomView(room);
+      return view(db, propertyId, roomId);
     },
 
     async create(ctx: WriteContext, propertyId: string, input: RoomInput): Promise<RoomView> {
       assertCanAdminProperty(ctx.actor, propertyId);
+      const fields = storedFields(input) as RoomInput;
       try {
-        const created = await db.transaction().execute(async (tx) => {
+        return await db.transaction().execute(async (tx) => {
           if (!(await repo.findProperty(tx, propertyId))) throw new NotFoundError('Property', propertyId);
           await assertRoomTypeOfProperty(tx, propertyId, input.room_type_id);
-          const row = await repo.insertRoom(tx, { ...input, property_id: propertyId });
+          const row = await repo.insertRoom(tx, { ...fields, property_id: propertyId });
           await recordAudit(tx, ctx, {
             action: 'room.created',
             entityType: 'room',
             entityId: row.id,
             propertyId,
-            after: toRoomView(row),
+            after: auditFields(row),
           });
-          return row;
+          return view(tx, propertyId, row.id);
         });
-        return toRoomView(created);
       } catch (error) {
         throw duplicateNumber(error, input.number);
       }
@@ -119,31 +179,39 @@ export function createRoomService(db: Db) {
       changes: Partial<RoomInput>,
     ): Promise<RoomView> {
       assertCanAdminProperty(ctx.actor, propertyId);
+      const fields = storedFields(changes);
       try {
-        const updated = await db.transaction().execute(async (tx) => {
+        return await db.transaction().execute(async (tx) => {
           const before = await repo.lockRoom(tx, propertyId, roomId, 'update');
           if (!before) throw new NotFoundError('Room', roomId);
-          if (changes.room_type_id !== undefined) {
-            await assertRoomTypeOfProperty(tx, propertyId, changes.room_type_id);
+          if (fields.room_type_id !== undefined && fields.room_type_id !== before.room_type_id) {
+            await assertRoomTypeOfProperty(tx, propertyId, fields.room_type_id);
+            // Its blocks counted out_of_order_units of the old room type's nights.
+            const today = await rooms.businessDate(tx, propertyId);
+            if ((await rooms.countBlocksFrom(tx, roomId, today!)) > 0) {
+              throw new ResourceInUseError(
+                `Room "${before.number}" is out of order on nights from ${today} on, counted in its room ` +
+                  'type; return it to service before moving it to another room type.',
+              );
+            }
           }
-          const after = await repo.updateRoom(tx, roomId, changes);
+          const after = await repo.updateRoom(tx, roomId, fields);
           await recordAudit(tx, ctx, {
             action: 'room.updated',
             entityType: 'room',
             entityId: roomId,
             propertyId,
-            before: toRoomView(before),
-            after: toRoomView(after),
+            before: auditFields(before),
+            after: auditFields(after),
           });
-          return after;
+          return view(tx, propertyId, roomId);
         });
-        return toRoomView(updated);
       } catch (error) {
         throw duplicateNumber(error, changes.number);
       }
     },
 
-    /** Refused while a stay that is not over has the room assigned. */
+    /** Refused while a stay that is not over has the room assigned, or a block counts its nights. */
     async remove(ctx: WriteContext, propertyId: string, roomId: string): Promise<void> {
       assertCanAdminProperty(ctx.actor, propertyId);
       await db.transaction().execute(async (tx) => {
@@ -156,13 +224,20 @@ export function createRoomService(db: Db) {
               'deleted; assign them another room first.',
           );
         }
+        const today = await rooms.businessDate(tx, propertyId);
+        if ((await rooms.countBlocksFrom(tx, roomId, today!)) > 0) {
+          throw new ResourceInUseError(
+            `Room "${room.number}" is out of order on nights from ${today} on, which its room type's calendar ` +
+              'counts; return it to service before deleting it.',
+          );
+        }
         await repo.deleteRoom(tx, roomId);
         await recordAudit(tx, ctx, {
           action: 'room.deleted',
           entityType: 'room',
           entityId: roomId,
           propertyId,
-          before: toRoomView(room),
+          before: auditFields(room),
           after: null,
         });
       });

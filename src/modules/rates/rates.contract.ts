@@ -27,9 +27,20 @@ export interface StayQuote {
 /**
  * Prices one unit of a room type for the nights [checkIn, checkOut) on a rate plan, resolving
  * derived plans from their parent (percent or amount offset), with each night's restrictions.
+ * Extra guests above the base plan's base occupancy are added to the base plan's night before
+ * any derivation offset applies, so a derived plan's offset covers them too.
  * Throws NotFoundError when the plan does not exist or belongs to another property.
  */
 export type QuoteStay = (
   db: Db | Tx,
-  input: { propertyId: string; ratePlanId: string; roomTypeId: string; checkIn: string; checkOut: string },
+  input: {
+    propertyId: string;
+    ratePlanId: string;
+    roomTypeId: string;
+    checkIn: string;
+    checkOut: string;
+    /** The room's occupancy (defaults 1 adult, 0 children), for plans that price extra guests. */
+    adults?: number;
+    children?: number;
+  },
 ) => Promise<StayQuote>;

@@ -168,3 +168,30 @@ export function stayRestrictionViolations(
   if (departure?.closedToDeparture) result[length - 1]!.reasons.push('CLOSED_TO_DEPARTURE');
   return result;
 }
+
+export interface OccupancyRule {
+  baseOccupancy: number;
+  extraAdultAmount: string;
+  extraChildAmount: string;
+}
+
+/**
+ * What one night costs beyond the base amount for this occupancy: the base occupancy counts adults
+ * first, then children; each adult beyond it adds the adult amount, each child beyond the places
+ * the adults leave adds the child amount. "3.00" for 1 extra child at 3.00, "0.00" within the base.
+ */
+export function occupancySupplement(rule: OccupancyRule, adults: number, children: number): string {
+  const extraAdults = Math.max(0, adults - rule.baseOccupancy);
+  const placesLeft = Math.max(0, rule.baseOccupancy - adults);
+  const extraChildren = Math.max(0, children - placesLeft);
+  return roundMoney(
+    new Money(rule.extraAdultAmount)
+      .times(extraAdults)
+      .plus(new Money(rule.extraChildAmount).times(extraChildren)),
+  );
+}
+
+/** Adds a supplement to an amount (null stays null: a night without a rate has none). */
+export function addMoney(amount: string | null, supplement: string): string | null {
+  return amount === null ? null : roundMoney(new Money(amount).plus(supplement));
+}

@@ -2,7 +2,13 @@ import { NotFoundError, ValidationError } from '../../app/errors.ts';
 import type { Db, Tx } from '../../db/database.ts';
 import type { NightQuote, QuoteStay, StayQuote } from './rates.contract.ts';
 import { addDays, daysBetween } from './rates.dates.ts';
-import { RateBook, stayRestrictionViolations, sumMoney } from './rates.pricing.ts';
+import {
+  addMoney,
+  occupancySupplement,
+  RateBook,
+  stayRestrictionViolations,
+  sumMoney,
+} from './rates.pricing.ts';
 import * as repo from './rates.repository.ts';
 
 /** The longest stay a quote prices; longer stays are refused as bad input. */
@@ -14,7 +20,20 @@ export const MAX_STAY_NIGHTS = 730;
  */
 export interface RatesStayQuote extends StayQuote {
   departure: { date: string; closedToDeparture: boolean };
+  adults: number;
+  children: number;
+  /** The room type's max_occupancy: adults + children above it cannot stay in one unit. */
+  maxOccupancy: number;
+  /**
+   * The cancellation policy a booking on this plan agrees to: the plan's own, or for a derived plan
+   * without one its nearest ancestor's; `rate_plan_id` names the plan it came from. Null: none.
+   */
+  cancellationPolicy: (Record<string, unknown> & { rate_plan_id: string }) | null;
 }
+
+/** Default occupancy of a quote, the same as a booked room's. */
+export const DEFAULT_ADULTS = 1;
+export const DEFAULT_CHILDREN = 0;
 
 /**
  * Implements the QuoteStay contract in one query (the plan's chain of parents and their rows).
@@ -43,6 +62,28 @@ export const quoteStay = (async (db: Db | Tx, input): Promise<RatesStayQuote> =>
   const plan = pricing.chain[0];
   if (!plan) throw new NotFoundError('Rate plan', input.ratePlanId);
   if (!pricing.roomTypeExists) throw new NotFoundError('Room type', input.roomTypeId);
+  const adults = input.adults ?? DEFAULT_ADULTS;
+  const children = input.children ?? DEFAULT_CHILDREN;
+  // Extra guests are priced on the base plan's night, so derived plans apply their offset to them too.
+  const base = pricing.chain[pricing.chain.length - 1]!;
+  const supplement =
+    base.base_occupancy === null
+      ? null
+      : occupancySupplement(
+          {
+            baseOccupancy: base.base_occupancy,
+            extraAdultAmount: base.extra_adult_amount!,
+            extraChildAmount: base.extra_child_amount!,
+          },
+          adults,
+          children,
+        );
+  const stored =
+    supplement === null
+      ? pricing.nights
+      : pricing.nights.map((night) =>
+          night.ratePlanId === base.id ? { ...night, amount: addMoney(night.amount, supplement) } : night,
+        );
   const book = new RateBook(
     pricing.chain.map((link) => ({
       id: link.id,
@@ -50,8 +91,9 @@ export const quoteStay = (async (db: Db | Tx, input): Promise<RatesStayQuote> =>
       offsetType: link.offset_type,
       offsetValue: link.offset_value,
     })),
-    pricing.nights,
+    stored,
   );
+  const policyFrom = pricing.chain.find((link) => link.cancellation_policy !== null);
   const nights: NightQuote[] = [];
   for (let i = 0; i < nightCount; i++) {
     const date = addDays(input.checkIn, i);
@@ -75,6 +117,12 @@ export const quoteStay = (async (db: Db | Tx, input): Promise<RatesStayQuote> =>
     nights,
     total: amounts.every((amount) => amount !== null) ? sumMoney(amounts as string[]) : null,
     departure: { date: input.checkOut, closedToDeparture: departure.closedToDeparture },
+    adults,
+    children,
+    maxOccupancy: pricing.maxOccupancy!,
+    cancellationPolicy: policyFrom
+      ? { ...policyFrom.cancellation_policy!, rate_plan_id: policyFrom.id }
+      : null,
   };
 }) satisfies QuoteStay;
 

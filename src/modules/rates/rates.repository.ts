@@ -100,6 +100,10 @@ export interface ChainLink {
   currency: string;
   is_active: boolean;
   depth: number;
+  cancellation_policy: Record<string, unknown> | null;
+  base_occupancy: number | null;
+  extra_adult_amount: string | null;
+  extra_child_amount: string | null;
 }
 
 /** The plan and its ancestors, nearest first (depth 0 is the plan itself). */
@@ -107,11 +111,13 @@ export async function planAncestry(db: Db | Tx, id: string): Promise<ChainLink[]
   // The depth bound ends the walk even if a cycle were ever written around the service.
   const result = await sql<ChainLink>`
     WITH RECURSIVE chain AS (
-      SELECT id, property_id, parent_rate_plan_id, offset_type, offset_value, currency, is_active, 0 AS depth
+      SELECT id, property_id, parent_rate_plan_id, offset_type, offset_value, currency, is_active, 0 AS depth,
+        cancellation_policy, base_occupancy, extra_adult_amount::text, extra_child_amount::text
       FROM rate_plan WHERE id = ${id}
       UNION ALL
       SELECT p.id, p.property_id, p.parent_rate_plan_id, p.offset_type, p.offset_value, p.currency,
-        p.is_active, c.depth + 1
+        p.is_active, c.depth + 1, p.cancellation_policy, p.base_occupancy, p.extra_adult_amount::text,
+        p.extra_child_amount::text
       FROM rate_plan p JOIN chain c ON p.id = c.parent_rate_plan_id
       WHERE c.depth <= ${MAX_DERIVATION_DEPTH + 1}
     )
@@ -145,9 +151,18 @@ export async function countPlanUsage(db: Db | Tx, id: string) {
         .select(sql<string>`count(DISTINCT reservation_id)`.as('n'))
         .where('rate_plan_id', '=', id)
         .as('reservations'),
+      eb
+        .selectFrom('property')
+        .select(eb.fn.countAll<string>().as('n'))
+        .where('default_rate_plan_id', '=', id)
+        .as('default_of'),
     ])
     .executeTakeFirstOrThrow();
-  return { derivedPlans: Number(row.derived_plans), reservations: Number(row.reservations) };
+  return {
+    derivedPlans: Number(row.derived_plans),
+    reservations: Number(row.reservations),
+    defaultOf: Number(row.default_of),
+  };
 }
 
 export async function countStoredAmounts(db: Db | Tx, ratePlanId: string): Promise<number> {
@@ -230,6 +245,8 @@ export async function loadStoredNights(
 
 export interface StayPricingRows {
   roomTypeExists: boolean;
+  /** The room type's max_occupancy (null when it is not the property's). */
+  maxOccupancy: number | null;
   /** The plan and its ancestors, nearest first; empty when the plan is not in the property. */
   chain: ChainLink[];
   nights: StoredNight[];
@@ -245,19 +262,25 @@ export async function loadStayPricing(
 ): Promise<StayPricingRows> {
   const { propertyId, ratePlanId, roomTypeId, start, last } = query;
   // Amounts travel as text inside the JSON so no binary float ever holds money.
-  const result = await sql<ChainLink & { room_type_exists: boolean; nights: StoredNightRow[] }>`
+  const result = await sql<
+    ChainLink & { room_type_exists: boolean; max_occupancy: number | null; nights: StoredNightRow[] }
+  >`
     WITH RECURSIVE chain AS (
-      SELECT id, property_id, parent_rate_plan_id, offset_type, offset_value, currency, is_active, 0 AS depth
+      SELECT id, property_id, parent_rate_plan_id, offset_type, offset_value, currency, is_active, 0 AS depth,
+        cancellation_policy, base_occupancy, extra_adult_amount::text, extra_child_amount::text
       FROM rate_plan WHERE id = ${ratePlanId} AND property_id = ${propertyId}
       UNION ALL
       SELECT p.id, p.property_id, p.parent_rate_plan_id, p.offset_type, p.offset_value, p.currency,
-        p.is_active, c.depth + 1
+        p.is_active, c.depth + 1, p.cancellation_policy, p.base_occupancy, p.extra_adult_amount::text,
+        p.extra_child_amount::text
       FROM rate_plan p JOIN chain c ON p.id = c.parent_rate_plan_id
       WHERE c.depth <= ${MAX_DERIVATION_DEPTH + 1}
     )
     SELECT c.*,
       EXISTS (SELECT 1 FROM room_type rt WHERE rt.id = ${roomTypeId} AND rt.property_id = ${propertyId})
         AS room_type_exists,
+      (SELECT rt.max_occupancy FROM room_type rt WHERE rt.id = ${roomTypeId} AND rt.property_id = ${propertyId})
+        AS max_occupancy,
       coalesce((
         SELECT json_agg(json_build_object(
           'rate_plan_id', d.rate_plan_id, 'room_type_id', d.room_type_id, 'date', d.date,
@@ -272,7 +295,10 @@ export async function loadStayPricing(
   const roomTypeExists = result.rows[0]?.room_type_exists ?? false;
   return {
     roomTypeExists,
-    chain: result.rows.map(({ room_type_exists: _exists, nights: _nights, ...link }) => link),
+    maxOccupancy: result.rows[0]?.max_occupancy ?? null,
+    chain: result.rows.map(
+      ({ room_type_exists: _exists, max_occupancy: _max, nights: _nights, ...link }) => link,
+    ),
     nights: result.rows.flatMap((row) => row.nights.map(toStoredNight)),
   };
 }

@@ -39,12 +39,51 @@ export const CancellationPolicy = Type.Object(
         description: 'Free cancellation until this many days before arrival; null: non-refundable',
       }),
     ),
+    deadline_hour: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 23,
+        description:
+          'Hotel-local hour at which the free period ends on its last day (default 0: midnight starting that day)',
+      }),
+    ),
     penalty: Penalty,
     penalty_percent: Type.Optional(Percent),
+    no_show_penalty: Type.Optional(
+      Type.Union(
+        [
+          Type.Literal('none'),
+          Type.Literal('first_night'),
+          Type.Literal('full_stay'),
+          Type.Literal('percent'),
+        ],
+        { description: 'What a no-show costs (default: the same as a late cancellation)' },
+      ),
+    ),
+    no_show_penalty_percent: Type.Optional(Percent),
     description: Type.Optional(ShortText({ maxLength: 500 })),
   },
   { additionalProperties: false, description: 'e.g. {"free_until_days": 2, "penalty": "first_night"}' },
 );
+
+export const OccupancyPricing = Type.Object(
+  {
+    base_occupancy: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      description: 'Guests the nightly amount includes (adults first, then children)',
+    }),
+    extra_adult_amount: NonNegativeMoney,
+    extra_child_amount: NonNegativeMoney,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Per night and room: each adult beyond base_occupancy adds extra_adult_amount, each child beyond ' +
+      'the places the adults leave adds extra_child_amount. Base plans only; derived plans follow their parent.',
+  },
+);
+export type OccupancyPricingInput = Static<typeof OccupancyPricing>;
 export type CancellationPolicyInput = Static<typeof CancellationPolicy>;
 
 export const RatePlan = Type.Object(
@@ -58,6 +97,7 @@ export const RatePlan = Type.Object(
     offset_type: Nullable(OffsetType),
     offset_value: Nullable(Type.String()),
     cancellation_policy: Nullable(CancellationPolicy),
+    occupancy_pricing: Nullable(OccupancyPricing),
     is_active: Type.Boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -72,6 +112,7 @@ export const CreateRatePlanBody = Type.Object(
     name: ShortText(),
     currency: Type.Optional(Currency),
     cancellation_policy: Type.Optional(Nullable(CancellationPolicy)),
+    occupancy_pricing: Type.Optional(Nullable(OccupancyPricing)),
     parent_rate_plan_id: Type.Optional(Nullable(Uuid)),
     offset_type: Type.Optional(Nullable(OffsetType)),
     offset_value: Type.Optional(Nullable(Money)),
@@ -87,6 +128,7 @@ export const UpdateRatePlanBody = Type.Object(
     name: Type.Optional(ShortText()),
     currency: Type.Optional(Currency),
     cancellation_policy: Type.Optional(Nullable(CancellationPolicy)),
+    occupancy_pricing: Type.Optional(Nullable(OccupancyPricing)),
     parent_rate_plan_id: Type.Optional(Nullable(Uuid)),
     offset_type: Type.Optional(Nullable(OffsetType)),
     offset_value: Type.Optional(Nullable(Money)),
@@ -202,6 +244,14 @@ export const QuoteQuery = Type.Object(
     room_type_id: Uuid,
     check_in: DateString,
     check_out: dateNamed('Departure date (exclusive)'),
+    adults: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 20,
+        description: 'Adults in the room (default 1), as a booking has them',
+      }),
+    ),
+    children: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, description: 'Children (default 0)' })),
   },
   { additionalProperties: false },
 );
@@ -212,6 +262,8 @@ export const RateQuote = Type.Object(
     room_type_id: Uuid,
     check_in: DateString,
     check_out: DateString,
+    adults: Type.Integer(),
+    children: Type.Integer(),
     currency: Type.String(),
     total: Nullable(Money),
     sellable: Type.Boolean({ description: 'Every night priced and no restriction broken' }),

@@ -10,6 +10,9 @@ import {
   propertyScope,
 } from '../auth/auth.context.ts';
 import { appendEvent } from '../events/outbox.ts';
+import { readSalesState } from '../properties/business-date.repository.ts';
+import { PropertyInactiveError } from '../properties/business-date.ts';
+import { assertOccupancy } from '../properties/max-occupancy.ts';
 import { setDailyRates } from './rates.daily.ts';
 import { daysBetween } from './rates.dates.ts';
 import {
@@ -25,6 +28,7 @@ import * as repo from './rates.repository.ts';
 import type {
   CancellationPolicyInput,
   CreateRatePlanInput,
+  OccupancyPricingInput,
   SetDailyRatesInput,
   UpdateRatePlanInput,
 } from './rates.schemas.ts';
@@ -44,6 +48,7 @@ export interface RatePlanView {
   offset_type: OffsetType | null;
   offset_value: string | null;
   cancellation_policy: CancellationPolicyInput | null;
+  occupancy_pricing: OccupancyPricingInput | null;
   is_active: boolean;
   created_at: string;
   updated_at: string;
@@ -60,6 +65,14 @@ export function toRatePlanView(row: repo.RatePlanRow): RatePlanView {
     offset_type: row.offset_type,
     offset_value: row.offset_value === null ? null : String(row.offset_value),
     cancellation_policy: row.cancellation_policy as CancellationPolicyInput | null,
+    occupancy_pricing:
+      row.base_occupancy === null
+        ? null
+        : {
+            base_occupancy: row.base_occupancy,
+            extra_adult_amount: roundMoney(row.extra_adult_amount!),
+            extra_child_amount: roundMoney(row.extra_child_amount!),
+          },
     is_active: row.is_active,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
@@ -73,34 +86,84 @@ function auditFields(row: repo.RatePlanRow) {
 
 const POLICY = '/body/cancellation_policy';
 
+/** A penalty and its percentage: the percentage exactly when the penalty is "percent", above 0, at most 100. */
+function checkPenalty(penalty: string, percent: string | undefined, field: string): string | undefined {
+  if (penalty === 'percent') {
+    if (percent === undefined) {
+      throw new ValidationError(`A "percent" ${field} needs ${field}_percent.`, [
+        { pointer: `${POLICY}/${field}_percent`, message: `is required when ${field} is "percent"` },
+      ]);
+    }
+    const value = new Decimal(percent);
+    if (value.lte(0) || value.gt(100)) {
+      throw new ValidationError(`${field}_percent must be above 0 and at most 100.`, [
+        { pointer: `${POLICY}/${field}_percent`, message: 'must be above 0 and at most 100' },
+      ]);
+    }
+    return roundMoney(percent);
+  }
+  if (percent !== undefined) {
+    throw new ValidationError(`${field}_percent is only meaningful with a "percent" ${field}.`, [
+      { pointer: `${POLICY}/${field}_percent`, message: `is only allowed when ${field} is "percent"` },
+    ]);
+  }
+  return undefined;
+}
+
 /** The shape rules JSON Schema cannot say: which penalty needs a percentage, and sane combinations. */
 function checkCancellationPolicy(policy: CancellationPolicyInput | null | undefined) {
   if (!policy) return policy;
-  if (policy.penalty === 'percent') {
-    if (policy.penalty_percent === undefined) {
-      throw new ValidationError('A "percent" penalty needs penalty_percent.', [
-        { pointer: `${POLICY}/penalty_percent`, message: 'is required when penalty is "percent"' },
-      ]);
-    }
-    const percent = new Decimal(policy.penalty_percent);
-    if (percent.lte(0) || percent.gt(100)) {
-      throw new ValidationError('penalty_percent must be above 0 and at most 100.', [
-        { pointer: `${POLICY}/penalty_percent`, message: 'must be above 0 and at most 100' },
-      ]);
-    }
-    return { ...policy, penalty_percent: roundMoney(policy.penalty_percent) };
-  }
-  if (policy.penalty_percent !== undefined) {
-    throw new ValidationError('penalty_percent is only meaningful with a "percent" penalty.', [
-      { pointer: `${POLICY}/penalty_percent`, message: 'is only allowed when penalty is "percent"' },
-    ]);
+  const checked: CancellationPolicyInput = { ...policy };
+  const percent = checkPenalty(policy.penalty, policy.penalty_percent, 'penalty');
+  if (percent !== undefined) checked.penalty_percent = percent;
+  if (policy.no_show_penalty !== undefined) {
+    const noShowPercent = checkPenalty(
+      policy.no_show_penalty,
+      policy.no_show_penalty_percent,
+      'no_show_penalty',
+    );
+    if (noShowPercent !== undefined) checked.no_show_penalty_percent = noShowPercent;
+  } else if (policy.no_show_penalty_percent !== undefined) {
+    throw new ValidationError(
+      'no_show_penalty_percent is only meaningful with a "percent" no_show_penalty.',
+      [
+        {
+          pointer: `${POLICY}/no_show_penalty_percent`,
+          message: 'is only allowed when no_show_penalty is "percent"',
+        },
+      ],
+    );
   }
   if (policy.free_until_days === null && policy.penalty === 'none') {
     throw new ValidationError('A non-refundable policy (free_until_days null) needs a penalty.', [
       { pointer: `${POLICY}/penalty`, message: 'must not be "none" when free_until_days is null' },
     ]);
   }
-  return policy;
+  if (policy.free_until_days === null && policy.deadline_hour !== undefined) {
+    throw new ValidationError('A non-refundable policy (free_until_days null) has no free period to end.', [
+      { pointer: `${POLICY}/deadline_hour`, message: 'is only allowed when free_until_days is a number' },
+    ]);
+  }
+  return checked;
+}
+
+/** Occupancy pricing belongs to the base plan whose amounts are stored; a derived plan follows it. */
+function checkOccupancyPricing(pricing: OccupancyPricingInput | null | undefined, derived: boolean) {
+  if (pricing && derived) {
+    throw new ValidationError(
+      'A derived plan prices extra guests as its parent does (its offset applies to them): leave occupancy_pricing null.',
+      [{ pointer: '/body/occupancy_pricing', message: 'must be null on a derived rate plan' }],
+    );
+  }
+  return pricing;
+}
+
+function occupancyColumns(pricing: OccupancyPricingInput | null) {
+  return {
+    base_occupancy: pricing?.base_occupancy ?? null,
+    extra_adult_amount: pricing ? roundMoney(pricing.extra_adult_amount) : null,
+    extra_child_amount: pricing ? roundMoney(pricing.extra_child_amount) : null,
+  };
 }
 
 interface Derivation {
@@ -228,6 +291,7 @@ export function createRatesService(db: Db) {
         input.offset_type ?? null,
         input.offset_value ?? null,
       );
+      const occupancy = checkOccupancyPricing(input.occupancy_pricing, derivation !== null) ?? null;
       const row = await db.transaction().execute(async (tx) => {
         await repo.lockPlanTree(tx, input.property_id);
         const propertyCurrency = await repo.findPropertyCurrency(tx, input.property_id);
@@ -249,6 +313,7 @@ export function createRatesService(db: Db) {
           offset_type: derivation?.offsetType ?? null,
           offset_value: derivation?.offsetValue ?? null,
           cancellation_policy: policy ? JSON.stringify(policy) : null,
+          ...occupancyColumns(occupancy),
           ...(input.is_active !== undefined && { is_active: input.is_active }),
         });
         await recordAudit(tx, ctx, {
@@ -288,6 +353,11 @@ export function createRatesService(db: Db) {
                     ? null
                     : String(before.offset_value),
               );
+        const occupancy =
+          changes.occupancy_pricing !== undefined
+            ? changes.occupancy_pricing
+            : toRatePlanView(before).occupancy_pricing;
+        checkOccupancyPricing(occupancy, derivation !== null);
         let currency = changes.currency ?? before.currency;
         if (derivation) {
           const parent =
@@ -317,6 +387,7 @@ export function createRatesService(db: Db) {
           ...(changes.cancellation_policy !== undefined && {
             cancellation_policy: policy ? JSON.stringify(policy) : null,
           }),
+          ...(changes.occupancy_pricing !== undefined && occupancyColumns(changes.occupancy_pricing)),
           currency,
           parent_rate_plan_id: derivation?.parentId ?? null,
           offset_type: derivation?.offsetType ?? null,
@@ -344,6 +415,12 @@ export function createRatesService(db: Db) {
         const before = await repo.lockPlan(tx, id, 'update');
         if (!before) throw new NotFoundError('Rate plan', id);
         const usage = await repo.countPlanUsage(tx, id);
+        if (usage.defaultOf > 0) {
+          throw new RatePlanInUseError(
+            'The rate plan is its property’s default plan (default_rate_plan_id); choose another default ' +
+              'or clear it first.',
+          );
+        }
         if (usage.derivedPlans > 0 || usage.reservations > 0) {
           throw new RatePlanInUseError(
             `The rate plan is used by ${usage.reservations} reservations and ${usage.derivedPlans} derived ` +
@@ -383,9 +460,19 @@ export function createRatesService(db: Db) {
     /** A priced stay for an API caller, with the restrictions it breaks. */
     async quote(
       actor: Actor,
-      query: { rate_plan_id: string; room_type_id: string; check_in: string; check_out: string },
+      query: {
+        rate_plan_id: string;
+        room_type_id: string;
+        check_in: string;
+        check_out: string;
+        adults?: number;
+        children?: number;
+      },
     ) {
       const plan = await loadVisiblePlan(actor, query.rate_plan_id);
+      const property = await readSalesState(db, plan.property_id);
+      if (!property) throw new NotFoundError('Rate plan', query.rate_plan_id);
+      if (property.status !== 'active') throw new PropertyInactiveError(property);
       const nights = daysBetween(query.check_in, query.check_out);
       if (nights < 1) {
         throw new ValidationError('check_out must be after check_in.', [
@@ -406,13 +493,28 @@ export function createRatesService(db: Db) {
         roomTypeId: query.room_type_id,
         checkIn: query.check_in,
         checkOut: query.check_out,
+        adults: query.adults,
+        children: query.children,
       });
+      assertOccupancy(
+        [
+          {
+            roomTypeId: quote.roomTypeId,
+            adults: quote.adults,
+            children: quote.children,
+            pointer: '/querystring/adults',
+          },
+        ],
+        () => quote.maxOccupancy,
+      );
       const violations = quoteViolations(quote);
       return {
         rate_plan_id: quote.ratePlanId,
         room_type_id: quote.roomTypeId,
         check_in: query.check_in,
         check_out: query.check_out,
+        adults: quote.adults,
+        children: quote.children,
         currency: quote.currency,
         total: quote.total,
         sellable: quote.total !== null && violations.every((night) => night.reasons.length === 0),

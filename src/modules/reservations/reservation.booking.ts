@@ -1,6 +1,6 @@
 import { ConflictError, DomainError, NotFoundError } from '../../app/errors.ts';
 import type { Db } from '../../db/database.ts';
-import { fieldDiff } from '../audit/audit.repository.ts';
+import { auditRole, fieldDiff } from '../audit/audit.repository.ts';
 import type { Actor } from '../auth/auth.context.ts';
 import { buildEnvelope } from '../events/outbox.ts';
 import type { StayUnits } from '../inventory/inventory.contract.ts';
@@ -19,6 +19,8 @@ import {
 import type { LockedNights } from '../inventory/inventory.nights.ts';
 import type { HoldRow } from '../inventory/inventory.repository.ts';
 import * as holdsRepo from '../inventory/inventory.repository.ts';
+import { lockSalesState } from '../properties/business-date.repository.ts';
+import { assertSelling } from '../properties/business-date.ts';
 import { IdempotencyKeyReusedError } from './reservation.errors.ts';
 import { IDEMPOTENCY_TTL_MS } from './reservation.idempotency.ts';
 import * as repo from './reservation.repository.ts';
@@ -56,6 +58,9 @@ function viewOf(plan: BookingPlan): ReservationView {
       version: 1,
       updated_at: reservation.created_at,
       cancelled_at: null,
+      fee_amount: null,
+      fee_currency: null,
+      fee_policy: null,
     },
     plan.guest,
     plan.rooms,
@@ -133,6 +138,18 @@ async function bookTogether(db: Db, lock: LockSettings, plans: BookingPlan[]): P
       }
     }
 
+    // The property under a share lock: refused when it stopped selling or its business date moved
+    // past the stay's arrival since the plan was priced (the night audit holds the row meanwhile).
+    const property = await lockSalesState(tx, propertyId);
+    for (const { plan, i } of pending()) {
+      try {
+        if (!property) throw new NotFoundError('Property', propertyId);
+        assertSelling(property, plan.reservation.check_in);
+      } catch (error) {
+        outcomes[i] = { kind: 'refused', error: error as Error };
+      }
+    }
+
     // One look-up for the whole batch: every room type must belong to the property, whose
     // currency prices the plans that have no rate plan.
     const roomTypeIds = [
@@ -199,7 +216,7 @@ async function bookTogether(db: Db, lock: LockSettings, plans: BookingPlan[]): P
       audits: accepted.map(({ plan }, n) => ({
         property_id: plan.propertyId,
         actor_id: plan.actor.id,
-        actor_role: plan.actor.role,
+        actor_role: auditRole(plan.actor),
         action: 'reservation.created',
         entity_type: 'reservation',
         entity_id: plan.reservation.id,
@@ -250,7 +267,9 @@ export function auditFields(view: ReservationView): Record<string, unknown> {
       rate_plan_id: room.rate_plan_id,
       room_id: room.room_id,
       amount: room.amount,
+      ...(room.complimentary && { complimentary: true }),
     })),
+    ...(view.fee && { fee: view.fee }),
   };
 }
 

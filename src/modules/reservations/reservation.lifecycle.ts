@@ -15,15 +15,30 @@ import {
 } from '../inventory/inventory.locking.ts';
 import * as inventoryRepo from '../inventory/inventory.repository.ts';
 import { MAX_STAY_NIGHTS } from '../inventory/inventory.service.ts';
+import { lockSalesState } from '../properties/business-date.repository.ts';
+import { assertSelling } from '../properties/business-date.ts';
 import { auditFields, staysOf } from './reservation.booking.ts';
 import {
   ExternalReservationError,
   InvalidStateTransitionError,
   RoomUnavailableError,
 } from './reservation.errors.ts';
+import { assertComplimentaryAllowed, assertRoomsFit, frontDeskChanges } from './reservation.front-desk.ts';
 import { priceStay, type RoomRequest } from './reservation.pricing.ts';
 import { loadView, loadVisible } from './reservation.read.ts';
 import * as repo from './reservation.repository.ts';
+import * as roomRepo from './reservation.rooms.repository.ts';
+import {
+  type CheckInAssignment,
+  hotelToday,
+  keepFittingRooms,
+  markDirty,
+  roomClash,
+  roomEvents,
+  roomEventsOfTransition,
+  roomsBeforeTransition,
+  whyRoomUnfit,
+} from './reservation.rooms.ts';
 import { type ReservationView, toReservationView } from './reservation.view.ts';
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -124,7 +139,12 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
      * other action from a state that does not allow it is a 409 naming the current state. Cancel
      * and no-show release the nights in the same transaction.
      */
-    async transition(ctx: WriteContext, id: string, action: LifecycleAction): Promise<ReservationView> {
+    async transition(
+      ctx: WriteContext,
+      id: string,
+      action: LifecycleAction,
+      options: { assign?: CheckInAssignment } = {},
+    ): Promise<ReservationView> {
       await loadVisible(db, ctx.actor, id);
       const rule = TRANSITIONS[action];
       return inInventoryTransaction(db, lock, async (tx, mode) => {
@@ -134,19 +154,27 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
         if (!rule.from.includes(row.status)) throw new InvalidStateTransitionError(id, row.status, rule.verb);
         if (rule.releases && row.source !== 'direct') throw new ExternalReservationError(id, row.source);
         const before = await loadView(tx, row);
+        const { fee, changes } = await frontDeskChanges(tx, row, action, before.rooms);
+        const reassigned = await roomsBeforeTransition(tx, row, action, before.rooms, options.assign);
         const updated = await repo.updateReservation(tx, id, {
           status: rule.to,
           ...(rule.to === 'cancelled' && { cancelled_at: new Date() }),
+          ...changes,
         });
-        const after = { ...before, ...toReservationView(updated, before.guest, []), rooms: before.rooms };
+        const rooms = reassigned ? (await loadView(tx, updated)).rooms : before.rooms;
+        const after = { ...before, ...toReservationView(updated, before.guest, []), rooms };
         await recordChange(tx, ctx, `reservation.${rule.to}`, before, after);
         const event = buildEnvelope(rule.event, after.property_id, {
           reservation: after,
           change: rule.to,
           previous_status: row.status,
+          ...(fee && { fee: after.fee }),
         });
         if (!rule.releases) {
-          await inventoryRepo.insertEvents(tx, [event]);
+          await inventoryRepo.insertEvents(tx, [
+            event,
+            ...(await roomEventsOfTransition(tx, row, action, rooms)),
+          ]);
           return after;
         }
         const stays = staysOf(before.rooms, row.check_in, row.check_out);
@@ -173,9 +201,13 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
       const checkIn = input.check_in ?? current.check_in;
       const checkOut = input.check_out ?? current.check_out;
       assertRange(checkIn, checkOut, MAX_STAY_NIGHTS, { start: '/body/check_in', end: '/body/check_out' });
-      if (input.rooms) await assertRoomTypes(current.property_id, input.rooms);
+      if (input.rooms) assertRoomsFit(input.rooms, await assertRoomTypes(current.property_id, input.rooms));
 
       return inInventoryTransaction(db, lock, async (tx, mode) => {
+        // The property before the reservation, as the night audit takes them: no sale of a closed day.
+        const property = await lockSalesState(tx, current.property_id);
+        if (!property) throw new NotFoundError('Property', current.property_id);
+        assertSelling(property, checkIn);
         const row = await repo.lockReservation(tx, id);
         if (!row) throw new NotFoundError('Reservation', id);
         if (!MODIFIABLE.includes(row.status))
@@ -189,14 +221,19 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
             rate_plan_id: room.rate_plan_id,
             adults: room.adults,
             children: room.children,
+            complimentary: room.complimentary,
           }));
+        assertComplimentaryAllowed(ctx.actor, requests);
         const [roomType] = await inventoryRepo.findRoomTypes(tx, [requests[0]!.room_type_id]);
         const priced = await priceStay(tx, {
           propertyId: row.property_id,
           checkIn,
           checkOut,
           rooms: requests,
+          defaultRatePlanId: property.default_rate_plan_id,
         });
+        // New dates keep a room only where it still fits them (the constraint would refuse the rest).
+        await keepFittingRooms(tx, row, before.rooms, checkIn, checkOut);
         const updated = await repo.updateReservation(tx, id, {
           check_in: checkIn,
           check_out: checkOut,
@@ -218,6 +255,8 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
               children: room.children,
               nightly_prices: room.nightlyPrices,
               amount: room.amount,
+              complimentary: room.complimentary,
+              cancellation_policy: room.cancellationPolicy,
             })),
           );
         } else {
@@ -226,6 +265,8 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
             await repo.repriceRoom(tx, room.id, {
               nightly_prices: price.nightlyPrices,
               amount: price.amount,
+              rate_plan_id: price.ratePlanId,
+              cancellation_policy: price.cancellationPolicy,
             });
           }
         }
@@ -281,39 +322,45 @@ export function createReservationChanges(db: Db, lock: LockSettings) {
             ],
           );
         }
+        const previousRoom = target.room_id;
         if (input.room_id !== null) {
-          const room = await repo.lockRoom(tx, input.room_id);
+          // The room row lock orders this with every other writer of the room's stays.
+          const [room] = await roomRepo.lockRooms(tx, [input.room_id]);
           if (!room || room.property_id !== row.property_id) throw new NotFoundError('Room', input.room_id);
           if (room.room_type_id !== target.room_type_id) {
-            throw new RoomUnavailableError(`Room ${input.room_id} is not of the booked room type.`);
+            throw new RoomUnavailableError(`Room ${room.number} is not of the booked room type.`);
           }
-          if (room.status === 'out_of_order')
-            throw new RoomUnavailableError(`Room ${input.room_id} is out of order.`);
           if (before.rooms.some((other) => other.id !== target.id && other.room_id === input.room_id)) {
-            throw new RoomUnavailableError(`Room ${input.room_id} is already assigned to this reservation.`);
+            throw new RoomUnavailableError(`Room ${room.number} is already assigned to this reservation.`);
           }
-          const clash = await repo.findOverlappingAssignment(tx, {
-            roomId: input.room_id,
+          const why = await whyRoomUnfit(tx, {
+            roomId: room.id,
+            number: room.number,
             reservationId: id,
+            status: row.status,
             checkIn: row.check_in,
             checkOut: row.check_out,
+            businessDate: await hotelToday(tx, row.property_id),
           });
-          if (clash) {
-            throw new RoomUnavailableError(
-              `Room ${input.room_id} is assigned to reservation ${clash.confirmation_code} on overlapping nights.`,
-            );
-          }
+          if (why) throw new RoomUnavailableError(why);
         }
-        await repo.setRoomAssignment(tx, target.id, input.room_id);
+        await repo.setRoomAssignment(tx, target.id, input.room_id).catch(roomClash);
+        // A guest in the house leaves the room they move out of to be cleaned.
+        const vacated = row.status === 'checked_in' && previousRoom && previousRoom !== input.room_id;
+        if (vacated) await markDirty(tx, [previousRoom]);
         const updated = await repo.updateReservation(tx, id, {});
         const after = toReservationView(updated, before.guest, await repo.findRooms(tx, [id]));
         await recordChange(tx, ctx, 'reservation.room_assigned', before, after);
+        const moved = [previousRoom, input.room_id].flatMap((room) =>
+          room && row.status === 'checked_in' ? [room] : [],
+        );
         await inventoryRepo.insertEvents(tx, [
           buildEnvelope('pms.reservation.modified', row.property_id, {
             reservation: after,
             change: 'room_assigned',
             previous: auditFields(before),
           }),
+          ...(await roomEvents(tx, row.property_id, moved, 'room_move', { reservation_id: id })),
         ]);
         return after;
       });

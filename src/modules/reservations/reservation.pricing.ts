@@ -3,15 +3,17 @@ import { ValidationError } from '../../app/errors.ts';
 import type { Db, Tx } from '../../db/database.ts';
 import { nightsOf } from '../inventory/inventory.dates.ts';
 import { rateReasons } from '../inventory/inventory.service.ts';
-import type { StayQuote } from '../rates/rates.contract.ts';
-import { quoteStay } from '../rates/rates.service.ts';
+import { DEFAULT_ADULTS, DEFAULT_CHILDREN } from '../rates/rates.quote.ts';
+import { quoteStay, type RatesStayQuote } from '../rates/rates.service.ts';
 import { RestrictionViolatedError } from './reservation.errors.ts';
+import { RatePlanRequiredError } from './reservation.front-desk.ts';
 
 export interface RoomRequest {
   room_type_id: string;
   rate_plan_id?: string | null;
   adults?: number;
   children?: number;
+  complimentary?: boolean;
 }
 
 export interface PricedRoom {
@@ -21,6 +23,9 @@ export interface PricedRoom {
   children: number;
   nightlyPrices: Array<{ date: string; amount: string }>;
   amount: string;
+  complimentary: boolean;
+  /** The cancellation policy the room is booked under (with the plan it came from), or null. */
+  cancellationPolicy: Record<string, unknown> | null;
 }
 
 export interface PricedStay {
@@ -33,9 +38,10 @@ export interface PricedStay {
 const ZERO = '0.00';
 
 /**
- * Prices every room of a stay from its rate plan (one quote per plan and room type) and refuses
- * the stay when a plan's rules forbid it (RESTRICTION_VIOLATED). A room without a rate plan is
- * priced 0.00 in the property's currency; all priced rooms must share one currency.
+ * Prices every room of a stay from its rate plan (one quote per plan, room type and occupancy)
+ * and refuses the stay when a plan's rules forbid it (RESTRICTION_VIOLATED). A room without a
+ * rate plan is priced on the property's default plan, or refused (RATE_PLAN_REQUIRED) when the
+ * property has none; a complimentary room is 0.00 on purpose. All priced rooms share one currency.
  */
 export async function priceStay(
   db: Db | Tx,
@@ -44,26 +50,39 @@ export async function priceStay(
     checkIn: string;
     checkOut: string;
     rooms: RoomRequest[];
+    /** The property's default_rate_plan_id. */
+    defaultRatePlanId: string | null;
   },
 ): Promise<PricedStay> {
-  const quotes = new Map<string, Promise<StayQuote>>();
+  const planOf = (room: RoomRequest) =>
+    room.complimentary ? null : (room.rate_plan_id ?? input.defaultRatePlanId);
+  const unpriced = input.rooms.flatMap((room, index) =>
+    !room.complimentary && !planOf(room) ? [index] : [],
+  );
+  if (unpriced.length > 0) throw new RatePlanRequiredError(unpriced);
+  const keyOf = (room: RoomRequest) =>
+    `${planOf(room)}|${room.room_type_id}|${room.adults ?? DEFAULT_ADULTS}|${room.children ?? DEFAULT_CHILDREN}`;
+  const quotes = new Map<string, Promise<RatesStayQuote>>();
   for (const room of input.rooms) {
-    if (!room.rate_plan_id) continue;
-    const key = `${room.rate_plan_id}|${room.room_type_id}`;
+    const ratePlanId = planOf(room);
+    if (!ratePlanId) continue;
+    const key = keyOf(room);
     if (!quotes.has(key)) {
       quotes.set(
         key,
         quoteStay(db, {
           propertyId: input.propertyId,
-          ratePlanId: room.rate_plan_id,
+          ratePlanId,
           roomTypeId: room.room_type_id,
           checkIn: input.checkIn,
           checkOut: input.checkOut,
+          adults: room.adults ?? DEFAULT_ADULTS,
+          children: room.children ?? DEFAULT_CHILDREN,
         }),
       );
     }
   }
-  const resolved = new Map<string, StayQuote>();
+  const resolved = new Map<string, RatesStayQuote>();
   for (const [key, quote] of quotes) resolved.set(key, await quote);
 
   const violations: ConstructorParameters<typeof RestrictionViolatedError>[0] = [];
@@ -93,7 +112,7 @@ export async function priceStay(
 
   let total = new Decimal(0);
   const rooms = input.rooms.map((room): PricedRoom => {
-    const quote = room.rate_plan_id ? resolved.get(`${room.rate_plan_id}|${room.room_type_id}`) : undefined;
+    const quote = planOf(room) ? resolved.get(keyOf(room)) : undefined;
     const nightlyPrices = quote
       ? quote.nights.map((night) => ({ date: night.date, amount: new Decimal(night.amount!).toFixed(2) }))
       : nights.map((date) => ({ date, amount: ZERO }));
@@ -101,11 +120,13 @@ export async function priceStay(
     total = total.plus(amount);
     return {
       roomTypeId: room.room_type_id,
-      ratePlanId: room.rate_plan_id ?? null,
-      adults: room.adults ?? 1,
-      children: room.children ?? 0,
+      ratePlanId: planOf(room),
+      adults: room.adults ?? DEFAULT_ADULTS,
+      children: room.children ?? DEFAULT_CHILDREN,
       nightlyPrices,
       amount: amount.toFixed(2),
+      complimentary: room.complimentary ?? false,
+      cancellationPolicy: quote?.cancellationPolicy ?? null,
     };
   });
   return { rooms, currency, total: total.toFixed(2) };

@@ -5,7 +5,6 @@ import type {
   ReservationRoomTable,
   ReservationStatus,
   ReservationTable,
-  RoomStatus,
 } from '../../db/schema.ts';
 
 export type ReservationRow = Selectable<ReservationTable>;
@@ -52,6 +51,9 @@ export interface NewRoom {
   children: number;
   nightly_prices: Array<{ date: string; amount: string }>;
   amount: string;
+  complimentary: boolean;
+  /** The policy the room is booked under, with the plan it came from (null: none). */
+  cancellation_policy: Record<string, unknown> | null;
 }
 
 export interface NewAudit {
@@ -113,12 +115,12 @@ export async function insertBookings(
     ),
     room_insert AS (
       INSERT INTO reservation_room (id, reservation_id, property_id, room_type_id, rate_plan_id, room_id,
-        adults, children, nightly_prices, amount)
+        adults, children, nightly_prices, amount, complimentary, cancellation_policy)
       SELECT id, reservation_id, property_id, room_type_id, rate_plan_id, room_id, adults, children,
-        nightly_prices, amount
+        nightly_prices, amount, complimentary, cancellation_policy
       FROM jsonb_to_recordset(${JSON.stringify(rooms)}::jsonb) AS r(id uuid, reservation_id uuid,
         property_id uuid, room_type_id uuid, rate_plan_id uuid, room_id uuid, adults int, children int,
-        nightly_prices jsonb, amount numeric)
+        nightly_prices jsonb, amount numeric, complimentary boolean, cancellation_policy jsonb)
     ),
     audit_insert AS (
       INSERT INTO audit_log (property_id, actor_id, actor_role, action, entity_type, entity_id, diff, request_id)
@@ -225,6 +227,9 @@ export async function updateReservation(
     total_amount: string;
     currency: string;
     cancelled_at: Date;
+    fee_amount: string;
+    fee_currency: string;
+    fee_policy: string;
   }>,
 ): Promise<ReservationRow> {
   return tx
@@ -243,18 +248,36 @@ export async function insertRooms(tx: Tx, rooms: NewRoom[]): Promise<void> {
   if (rooms.length === 0) return;
   await tx
     .insertInto('reservation_room')
-    .values(rooms.map((room) => ({ ...room, nightly_prices: JSON.stringify(room.nightly_prices) })))
+    .values(
+      rooms.map((room) => ({
+        ...room,
+        nightly_prices: JSON.stringify(room.nightly_prices),
+        cancellation_policy:
+          room.cancellation_policy === null ? null : JSON.stringify(room.cancellation_policy),
+      })),
+    )
     .execute();
 }
 
 export async function repriceRoom(
   tx: Tx,
   roomId: string,
-  prices: { nightly_prices: Array<{ date: string; amount: string }>; amount: string },
+  prices: {
+    nightly_prices: Array<{ date: string; amount: string }>;
+    amount: string;
+    rate_plan_id: string | null;
+    cancellation_policy: Record<string, unknown> | null;
+  },
 ): Promise<void> {
   await tx
     .updateTable('reservation_room')
-    .set({ nightly_prices: JSON.stringify(prices.nightly_prices), amount: prices.amount })
+    .set({
+      nightly_prices: JSON.stringify(prices.nightly_prices),
+      amount: prices.amount,
+      rate_plan_id: prices.rate_plan_id,
+      cancellation_policy:
+        prices.cancellation_policy === null ? null : JSON.stringify(prices.cancellation_policy),
+    })
     .where('id', '=', roomId)
     .execute();
 }
@@ -265,36 +288,6 @@ export async function setRoomAssignment(tx: Tx, reservationRoomId: string, roomI
     .set({ room_id: roomId })
     .where('id', '=', reservationRoomId)
     .execute();
-}
-
-/** Locks a physical room, so two assignments of it are decided one after the other. */
-export function lockRoom(
-  tx: Tx,
-  roomId: string,
-): Promise<{ id: string; property_id: string; room_type_id: string; status: RoomStatus } | undefined> {
-  return tx
-    .selectFrom('room')
-    .select(['id', 'property_id', 'room_type_id', 'status'])
-    .where('id', '=', roomId)
-    .forUpdate()
-    .executeTakeFirst();
-}
-
-/** Another reservation that holds nights and has this room assigned on an overlapping stay. */
-export function findOverlappingAssignment(
-  tx: Tx,
-  input: { roomId: string; reservationId: string; checkIn: string; checkOut: string },
-) {
-  return tx
-    .selectFrom('reservation_room as rr')
-    .innerJoin('reservation as r', 'r.id', 'rr.reservation_id')
-    .select(['r.id', 'r.confirmation_code'])
-    .where('rr.room_id', '=', input.roomId)
-    .where('r.id', '<>', input.reservationId)
-    .where('r.status', 'in', ['tentative', 'confirmed', 'checked_in'])
-    .where('r.check_in', '<', input.checkOut)
-    .where('r.check_out', '>', input.checkIn)
-    .executeTakeFirst();
 }
 
 export interface ReservationFilter {

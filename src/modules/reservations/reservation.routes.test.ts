@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bookingWorld,
   calendarNight,
+  priceOnDefaultPlan,
   ratePlanWithAmount,
   reservationBody,
+  setBusinessDate,
 } from '../../../test/booking/world.ts';
 import { call, createTestContext, type TestContext } from '../../../test/helpers/context.ts';
 import { createRoom, createRoomType, userWithToken } from '../../../test/helpers/factories.ts';
@@ -36,6 +38,7 @@ describe('POST /api/reservations/create/', () => {
       token: world.admin.token,
       body: { room_type_id: suite.id, start_date: '2031-03-01', end_date: '2031-03-31' },
     });
+    await priceOnDefaultPlan(t, world, suite.id, '150.00');
     const plan = await ratePlanWithAmount(t, world, { amount: '99.90' });
     const res = await create(
       world.staff.token,
@@ -56,7 +59,7 @@ describe('POST /api/reservations/create/', () => {
       check_out: '2031-03-12',
       nights: 2,
       source: 'direct',
-      total_amount: '399.60',
+      total_amount: '699.60',
       currency: 'EUR',
       version: 1,
       guest: {
@@ -67,7 +70,9 @@ describe('POST /api/reservations/create/', () => {
       },
     });
     expect(res.body.confirmation_code).toMatch(/^[A-Z2-9]{10}$/);
-    expect(res.body.rooms.map((r: any) => r.amount)).toEqual(['199.80', '199.80', '0.00']);
+    // The room without a rate plan is priced on the property's default plan.
+    expect(res.body.rooms.map((r: any) => r.amount)).toEqual(['199.80', '199.80', '300.00']);
+    expect(res.body.rooms[2].rate_plan_id).toBe(world.defaultPlan!.id);
     expect(res.body.rooms[0].nightly_prices).toEqual([
       { date: '2031-03-10', amount: '99.90' },
       { date: '2031-03-11', amount: '99.90' },
@@ -108,7 +113,7 @@ describe('POST /api/reservations/create/', () => {
       actor_id: world.staff.id,
       actor_role: 'STAFF',
     });
-    expect(audit.body.results[0].diff.total_amount).toEqual([null, '399.60']);
+    expect(audit.body.results[0].diff.total_amount).toEqual([null, '699.60']);
   });
 
   it('refuses a sold-out night with INVENTORY_UNAVAILABLE naming it, and writes nothing', async () => {
@@ -404,6 +409,13 @@ describe('lifecycle', () => {
 
   it('allows every transition of the state machine and refuses the others with the current state', async () => {
     const world = await bookingWorld(t, { units: 20 });
+    // The arrival day: check-in opens; a no-show needs the day after (the business date past check-in).
+    await setBusinessDate(t.db, world.property.id, '2031-03-10');
+    const onTheDay = async (actions: string[], run: () => Promise<void>) => {
+      if (actions.includes('no-show')) await setBusinessDate(t.db, world.property.id, '2031-03-11');
+      await run();
+      await setBusinessDate(t.db, world.property.id, '2031-03-10');
+    };
     const allowed: Array<[string, string[], string]> = [
       ['tentative', ['confirm'], 'confirmed'],
       ['tentative', ['check-in'], 'checked_in'],
@@ -417,10 +429,12 @@ describe('lifecycle', () => {
     for (const [initial, actions, final] of allowed) {
       const reservation = await booked(world, { status: initial });
       let last: any;
-      for (const action of actions) {
-        last = await act(world.staff.token, reservation.id, action);
-        expect(last.status, `${initial} → ${action}`).toBe(200);
-      }
+      await onTheDay(actions, async () => {
+        for (const action of actions) {
+          last = await act(world.staff.token, reservation.id, action);
+          expect(last.status, `${initial} → ${action}`).toBe(200);
+        }
+      });
       expect(last.body.status).toBe(final);
     }
     const refused: Array<[string[], string]> = [
@@ -439,8 +453,11 @@ describe('lifecycle', () => {
     for (const [setup, action] of refused) {
       const reservation = await booked(world);
       let state = 'confirmed';
-      for (const step of setup) state = (await act(world.staff.token, reservation.id, step)).body.status;
-      const res = await act(world.staff.token, reservation.id, action);
+      let res: any;
+      await onTheDay([...setup, action], async () => {
+        for (const step of setup) state = (await act(world.staff.token, reservation.id, step)).body.status;
+        res = await act(world.staff.token, reservation.id, action);
+      });
       expect(res.status, `${state} → ${action}`).toBe(409);
       expect(res.body.code).toBe('INVALID_STATE_TRANSITION');
       expect(res.body.current_status).toBe(state);
@@ -450,11 +467,13 @@ describe('lifecycle', () => {
 
   it('releases nights on no-show and keeps them for check-in and check-out', async () => {
     const world = await bookingWorld(t, { units: 5 });
+    await setBusinessDate(t.db, world.property.id, '2031-03-10');
     const stay = await booked(world);
-    await act(world.staff.token, stay.id, 'check-in');
-    await act(world.staff.token, stay.id, 'check-out');
+    expect((await act(world.staff.token, stay.id, 'check-in')).status).toBe(200);
+    expect((await act(world.staff.token, stay.id, 'check-out')).status).toBe(200);
     const noShow = await booked(world);
-    await act(world.staff.token, noShow.id, 'no-show');
+    await setBusinessDate(t.db, world.property.id, '2031-03-11');
+    expect((await act(world.staff.token, noShow.id, 'no-show')).status).toBe(200);
     expect(await calendarNight(t, world, '2031-03-10')).toMatchObject({ booked_units: 1 });
   });
 
@@ -466,6 +485,7 @@ describe('lifecycle', () => {
     expect(
       (await call(t.app, 'GET', `/api/reservations/${reservation.id}/`, { token: outsider.token })).status,
     ).toBe(404);
+    await setBusinessDate(t.db, world.property.id, '2031-03-10');
     await act(world.staff.token, reservation.id, 'check-in');
     const audit = await call(t.app, 'GET', `/api/audit/?entity_id=${reservation.id}`, {
       token: world.admin.token,
@@ -518,6 +538,7 @@ describe('POST /api/reservations/{id}/modify/', () => {
       token: world.admin.token,
       body: { room_type_id: suite.id, start_date: '2031-03-01', end_date: '2031-03-31' },
     });
+    await priceOnDefaultPlan(t, world, suite.id);
     const a = await create(world.staff.token, reservationBody(world));
     const b = await create(world.staff.token, reservationBody(world));
     const moved = await call(t.app, 'POST', `/api/reservations/${a.body.id}/modify/`, {
@@ -559,10 +580,17 @@ describe('POST /api/reservations/{id}/assign-room/', () => {
   it('assigns a room of the booked type, refusing clashes, other types and out-of-order rooms', async () => {
     const world = await bookingWorld(t, { units: 3 });
     const room = await createRoom(t.db, world.property.id, world.roomType.id, { number: '101' });
-    const broken = await createRoom(t.db, world.property.id, world.roomType.id, {
-      number: '102',
-      status: 'out_of_order',
-    });
+    const broken = await createRoom(t.db, world.property.id, world.roomType.id, { number: '102' });
+    const block = await call(
+      t.app,
+      'POST',
+      `/api/properties/${world.property.id}/rooms/${broken.id}/out-of-order/`,
+      {
+        token: world.admin.token,
+        body: { start_date: '2031-03-12', end_date: '2031-03-20' },
+      },
+    );
+    expect(block.status).toBe(201);
     const otherType = await createRoomType(t.db, world.property.id);
     const wrong = await createRoom(t.db, world.property.id, otherType.id, { number: '201' });
     const a = await create(world.staff.token, reservationBody(world));

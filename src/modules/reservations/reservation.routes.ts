@@ -3,12 +3,15 @@ import { requestContext } from '../../app/request-context.ts';
 import { IdParams, Page } from '../../app/schemas.ts';
 import {
   AssignRoomBody,
+  ChangeDepartureBody,
+  CheckInBody,
   CodeParams,
   CreateReservationBody,
   IdempotencyHeaders,
   ListReservationsQuery,
   ModifyReservationBody,
   Reservation,
+  UpdateDetailsBody,
 } from './reservation.schemas.ts';
 import { createReservationService, type LifecycleAction } from './reservation.service.ts';
 
@@ -97,7 +100,7 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => reservations.get(request.actor, request.params.id),
   );
 
-  for (const { action, summary } of ACTIONS) {
+  for (const { action, summary } of ACTIONS.filter((entry) => entry.action !== 'check-in')) {
     app.post(
       `/api/reservations/:id/${action}/`,
       {
@@ -107,6 +110,61 @@ export const reservationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request) => reservations.transition(requestContext(request), request.params.id, action),
     );
   }
+
+  app.post(
+    '/api/reservations/:id/check-in/',
+    {
+      onRequest: app.authenticate,
+      // No body at all means the defaults ({"assign": "auto"}); a body that is not an object is still refused.
+      preValidation: async (request) => {
+        if (request.body === undefined) request.body = {};
+      },
+      schema: {
+        tags,
+        summary: 'Check the guest in, giving rooms without one a clean, vacant room of their type',
+        security,
+        params: IdParams,
+        body: CheckInBody,
+        response: { 200: Reservation },
+      },
+    },
+    async (request) =>
+      reservations.transition(requestContext(request), request.params.id, 'check-in', {
+        assign: request.body.assign,
+      }),
+  );
+
+  app.post(
+    '/api/reservations/:id/departure/',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags,
+        summary: 'Extend or shorten a checked-in stay (a new check-out)',
+        security,
+        params: IdParams,
+        body: ChangeDepartureBody,
+        response: { 200: Reservation },
+      },
+    },
+    async (request) => reservations.changeDeparture(requestContext(request), request.params.id, request.body),
+  );
+
+  app.patch(
+    '/api/reservations/:id/',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags,
+        summary: "Edit the guest's name, e-mail or phone and the notes",
+        security,
+        params: IdParams,
+        body: UpdateDetailsBody,
+        response: { 200: Reservation },
+      },
+    },
+    async (request) => reservations.updateDetails(requestContext(request), request.params.id, request.body),
+  );
 
   app.post(
     '/api/reservations/:id/modify/',

@@ -31,6 +31,12 @@ const RoomBody = Type.Object(
     rate_plan_id: Type.Optional(Nullable(Uuid)),
     adults: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, default: 1 })),
     children: Type.Optional(Type.Integer({ minimum: 0, maximum: 20, default: 0 })),
+    complimentary: Type.Optional(
+      Type.Boolean({
+        description:
+          'A free stay (0.00 on every night, no rate plan, no fee): PROPERTY_ADMIN and SUPER_ADMIN only; audited',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -146,10 +152,91 @@ export const Reservation = Type.Object({
       children: Type.Integer(),
       amount: Money,
       nightly_prices: Type.Array(Type.Object({ date: DateString, amount: Money })),
+      complimentary: Type.Boolean(),
+      cancellation_policy: Nullable(
+        Type.Object(
+          {},
+          {
+            additionalProperties: true,
+            description:
+              'The policy the room was booked under, with rate_plan_id naming the plan it came from (docs/rates.md)',
+          },
+        ),
+      ),
     }),
   ),
   created_by: Nullable(Uuid),
   created_at: Timestamp,
   updated_at: Timestamp,
   cancelled_at: Nullable(Timestamp),
+  fee: Nullable(
+    Type.Object(
+      {
+        kind: Type.Enum(['cancellation', 'no_show']),
+        amount: Money,
+        currency: Currency,
+        computed_at: Timestamp,
+        rooms: Type.Array(
+          Type.Object({
+            reservation_room_id: Uuid,
+            rate_plan_id: Nullable(Uuid),
+            policy_rate_plan_id: Nullable(Uuid),
+            policy: Nullable(Type.Object({}, { additionalProperties: true })),
+            free_until: Nullable(Timestamp),
+            penalty: Nullable(Type.Enum(['none', 'first_night', 'full_stay', 'percent'])),
+            amount: Money,
+          }),
+        ),
+      },
+      { description: 'What cancelling or the no-show cost, per room and summed (docs/rates.md)' },
+    ),
+  ),
 });
+
+export const CheckInBody = Type.Object(
+  {
+    assign: Type.Optional(
+      Type.Enum(['auto', 'none'], {
+        description:
+          'auto (default): each room without one gets a clean, vacant room of its type that is free for the ' +
+          'stay, or the check-in is refused (ROOM_UNAVAILABLE); none: check in without assigning rooms',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Optional; an empty request means {"assign": "auto"}' },
+);
+
+export const ChangeDepartureBody = Type.Object(
+  {
+    check_out: Type.String({
+      format: 'date',
+      maxLength: 10,
+      description:
+        'The new check-out: later extends the stay, earlier shortens it (not before the business date)',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const UpdateDetailsBody = Type.Object(
+  {
+    guest: Type.Optional(
+      Type.Object(
+        {
+          first_name: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+          last_name: Type.Optional(Nullable(Type.String({ maxLength: 100 }))),
+          full_name: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+          email: Type.Optional(Nullable(Type.String({ format: 'email', maxLength: 254 }))),
+          phone: Type.Optional(Nullable(Type.String({ maxLength: 40 }))),
+        },
+        {
+          additionalProperties: false,
+          minProperties: 1,
+          description: 'Fields sent replace the stored ones (null clears); the guest keeps a name',
+        },
+      ),
+    ),
+    notes: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))),
+  },
+  { additionalProperties: false, minProperties: 1, description: 'At least one of guest, notes' },
+);

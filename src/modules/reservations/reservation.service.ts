@@ -10,14 +10,18 @@ import { assertRange } from '../inventory/inventory.dates.ts';
 import type { LockSettings } from '../inventory/inventory.locking.ts';
 import * as inventoryRepo from '../inventory/inventory.repository.ts';
 import { MAX_STAY_NIGHTS } from '../inventory/inventory.service.ts';
+import { readSalesState } from '../properties/business-date.repository.ts';
+import { assertSelling } from '../properties/business-date.ts';
 import { KeyedBatcher } from './reservation.batcher.ts';
 import { type BookingOutcome, type BookingPlan, executeBookings, staysOf } from './reservation.booking.ts';
 import { IdempotencyKeyReusedError } from './reservation.errors.ts';
+import { assertComplimentaryAllowed, assertRoomsFit } from './reservation.front-desk.ts';
 import { requestHash } from './reservation.idempotency.ts';
 import { createReservationChanges } from './reservation.lifecycle.ts';
 import { priceStay, type RoomRequest } from './reservation.pricing.ts';
 import { loadView, loadVisible } from './reservation.read.ts';
 import * as repo from './reservation.repository.ts';
+import { createStayChanges } from './reservation.stay.ts';
 import { type ReservationView, toReservationView } from './reservation.view.ts';
 
 type WriteContext = RequestContext & { actor: Actor };
@@ -113,6 +117,7 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
 
   return {
     ...changes,
+    ...createStayChanges(db, lock),
 
     async create(
       ctx: WriteContext,
@@ -136,11 +141,27 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
         const hold = await inventoryRepo.findHold(db, input.hold_id);
         if (!hold || hold.property_id !== input.property_id) throw new NotFoundError('Hold', input.hold_id);
       }
+      // A first answer without locks; the booking transaction decides again under the property's
+      // lock. The room types' look-up carries their property's state, which saves a round trip.
+      const roomTypes = await inventoryRepo.findRoomTypes(db, [
+        ...new Set(input.rooms.map((room) => room.room_type_id)),
+      ]);
+      const own = roomTypes.find((roomType) => roomType.property_id === input.property_id);
+      const property = own ? { ...own, id: own.property_id } : await readSalesState(db, input.property_id);
+      if (!property) throw new NotFoundError('Property', input.property_id);
+      assertSelling(property, input.check_in);
+      assertComplimentaryAllowed(ctx.actor, input.rooms);
+      // Another property's room type is refused as missing later; its size is none of this caller's business.
+      assertRoomsFit(
+        input.rooms,
+        roomTypes.filter((roomType) => roomType.property_id === input.property_id),
+      );
       const priced = await priceStay(db, {
         propertyId: input.property_id,
         checkIn: input.check_in,
         checkOut: input.check_out,
         rooms: input.rooms,
+        defaultRatePlanId: property.default_rate_plan_id,
       });
 
       const reservationId = crypto.randomUUID();
@@ -179,6 +200,8 @@ export function createReservationService(db: Db, lock: LockSettings, options: { 
           children: room.children,
           nightly_prices: room.nightlyPrices,
           amount: room.amount,
+          complimentary: room.complimentary,
+          cancellation_policy: room.cancellationPolicy,
         })),
         stays: staysOf(input.rooms, input.check_in, input.check_out),
       };

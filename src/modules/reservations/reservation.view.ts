@@ -1,11 +1,13 @@
 import { nightCount } from '../inventory/inventory.dates.ts';
+import { feeView } from './reservation.fees.ts';
 import type { GuestRow, ReservationRoomRow, ReservationRow } from './reservation.repository.ts';
 
 type GuestFields = Pick<GuestRow, 'id' | 'first_name' | 'last_name' | 'full_name' | 'email' | 'phone'>;
 type RoomFields = Pick<
   ReservationRoomRow,
   'id' | 'room_type_id' | 'rate_plan_id' | 'room_id' | 'adults' | 'children' | 'nightly_prices' | 'amount'
->;
+> &
+  Partial<Pick<ReservationRoomRow, 'complimentary' | 'cancellation_policy'>>;
 
 function iso(value: Date | null): string | null {
   return value ? value.toISOString() : null;
@@ -51,11 +53,14 @@ export function toReservationView(
       children: room.children,
       amount: room.amount,
       nightly_prices: room.nightly_prices,
+      complimentary: room.complimentary ?? false,
+      cancellation_policy: room.cancellation_policy ?? null,
     })),
     created_by: reservation.created_by,
     created_at: reservation.created_at.toISOString(),
     updated_at: reservation.updated_at.toISOString(),
     cancelled_at: iso(reservation.cancelled_at),
+    fee: feeView(reservation),
   };
 }
 

@@ -5,6 +5,8 @@ import { logout } from './lib/api.ts';
 import { matchPath, navigate, useLocation } from './lib/router.ts';
 import { isAdmin, loadSession, type Session, selectProperty, session } from './lib/session.ts';
 import { useStore } from './lib/store.ts';
+import { ApiKeysScreen } from './screens/api-keys.tsx';
+import { GuestDetailScreen, GuestsScreen } from './screens/guests.tsx';
 import { IntegrationsScreen } from './screens/integrations.tsx';
 import { InventoryScreen } from './screens/inventory.tsx';
 import { LoginScreen } from './screens/login.tsx';
@@ -34,22 +36,27 @@ const SCREENS: Screen[] = [
     title: 'Reservation',
     render: (p) => <ReservationDetailScreen id={p.id!} />,
   },
+  { pattern: '/guests', title: 'Guests', render: () => <GuestsScreen /> },
+  { pattern: '/guests/:id', title: 'Guest', render: (p) => <GuestDetailScreen id={p.id!} /> },
   { pattern: '/rates', title: 'Rates', render: () => <RatesScreen /> },
   { pattern: '/properties', title: 'Properties', render: () => <PropertiesScreen /> },
   { pattern: '/properties/:id', title: 'Property', render: (p) => <PropertyDetailScreen id={p.id!} /> },
   { pattern: '/users', title: 'Users', admin: true, render: () => <UsersScreen /> },
   { pattern: '/integrations', title: 'Integrations', admin: true, render: () => <IntegrationsScreen /> },
   { pattern: '/webhooks', title: 'Webhooks', admin: true, render: () => <WebhooksScreen /> },
+  { pattern: '/api-keys', title: 'API keys', admin: true, render: () => <ApiKeysScreen /> },
 ];
 
 const NAV: Array<{ href: string; label: string; admin?: boolean }> = [
   { href: '/inventory', label: 'Inventory' },
   { href: '/reservations', label: 'Reservations' },
+  { href: '/guests', label: 'Guests' },
   { href: '/rates', label: 'Rates' },
   { href: '/properties', label: 'Properties' },
   { href: '/users', label: 'Users', admin: true },
   { href: '/integrations', label: 'Integrations', admin: true },
   { href: '/webhooks', label: 'Webhooks', admin: true },
+  { href: '/api-keys', label: 'API keys', admin: true },
 ];
 
 function resolve(path: string): { screen: Screen; params: Record<string, string> } | null {

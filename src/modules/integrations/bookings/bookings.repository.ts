@@ -48,6 +48,7 @@ export function listIngestedBookings(db: Db, filter: BookingFilter) {
       'rr.room_id',
       'pb.adults',
       'pb.children',
+      'pb.rate_plan_code',
       'r.total_amount',
       'r.currency',
       'r.notes',
@@ -79,3 +80,30 @@ export function listIngestedBookings(db: Db, filter: BookingFilter) {
 }
 
 export type IngestedBookingRow = Awaited<ReturnType<typeof listIngestedBookings>>[number];
+
+/** The PMS's rooms of these bookings, in order, with the reservation_room each holds its nights with. */
+export function listBookingRooms(db: Db, reservationIds: string[]) {
+  if (reservationIds.length === 0) return Promise.resolve([]);
+  return db
+    .selectFrom('pms_booking_room as p')
+    .leftJoin('reservation_room as rr', (join) =>
+      join.onRef('rr.id', '=', 'p.reservation_room_id').onRef('rr.reservation_id', '=', 'p.reservation_id'),
+    )
+    .select([
+      'p.reservation_id',
+      'p.external_id',
+      'p.status',
+      'p.room_type_code',
+      'rr.room_type_id',
+      'p.room_number',
+      'rr.room_id',
+      'p.rate_plan_code',
+      'p.adults',
+      'p.children',
+      'p.amount',
+    ])
+    .where('p.reservation_id', 'in', reservationIds)
+    .orderBy('p.reservation_id')
+    .orderBy('p.position')
+    .execute();
+}

@@ -2,9 +2,12 @@ import { decodeCursor, pageOf } from '../../../app/schemas.ts';
 import type { Db } from '../../../db/database.ts';
 import type { ReservationStatus } from '../../../db/schema.ts';
 import { type Actor, assertCanSeeProperty, propertyScope } from '../../auth/auth.context.ts';
-import { type IngestedBookingRow, listIngestedBookings } from './bookings.repository.ts';
+import { type IngestedBookingRow, listBookingRooms, listIngestedBookings } from './bookings.repository.ts';
 
-function toBookingView(row: IngestedBookingRow) {
+type RoomRow = Awaited<ReturnType<typeof listBookingRooms>>[number];
+const HOLDS = new Set(['tentative', 'confirmed', 'checked_in', 'checked_out']);
+
+function toBookingView(row: IngestedBookingRow, rooms: RoomRow[]) {
   return {
     id: row.id,
     property_id: row.property_id,
@@ -32,11 +35,42 @@ function toBookingView(row: IngestedBookingRow) {
     currency: row.currency.trim(),
     notes: row.notes,
     source_updated_at: row.source_updated_at?.toISOString() ?? null,
+    rate_plan_code: row.rate_plan_code,
+    rooms: rooms.map((room) => ({
+      external_id: room.external_id,
+      status: room.status,
+      room_type_code: room.room_type_code,
+      room_type_id: room.room_type_id,
+      room_number: room.room_number,
+      room_id: room.room_id,
+      rate_plan_code: room.rate_plan_code,
+      adults: room.adults,
+      children: room.children,
+      amount: room.amount,
+      holds_inventory: room.room_type_id !== null && HOLDS.has(row.status),
+    })),
     /** True when the booking holds calendar nights (a known room type, a status that holds). */
     holds_inventory: row.room_type_id !== null && row.status !== 'cancelled' && row.status !== 'no_show',
     version: row.version,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
+  };
+}
+
+/** A format v1 booking keeps no per-room rows: its one room is its PMS details and its reservation_room. */
+function oneRoom(row: IngestedBookingRow): RoomRow {
+  return {
+    reservation_id: row.id,
+    external_id: null,
+    status: null,
+    room_type_code: row.room_type_code,
+    room_type_id: row.room_type_id,
+    room_number: row.room_number,
+    room_id: row.room_id,
+    rate_plan_code: row.rate_plan_code,
+    adults: row.adults,
+    children: row.children,
+    amount: row.total_amount,
   };
 }
 
@@ -64,7 +98,17 @@ export function createBookingsService(db: Db) {
         limit: query.limit,
       });
       const page = pageOf(rows, query.limit, (r) => r.sort_key);
-      return { results: page.results.map(toBookingView), next_cursor: page.next_cursor };
+      const rooms = new Map<string, RoomRow[]>();
+      for (const room of await listBookingRooms(
+        db,
+        page.results.map((r) => r.id),
+      )) {
+        rooms.set(room.reservation_id, [...(rooms.get(room.reservation_id) ?? []), room]);
+      }
+      return {
+        results: page.results.map((r) => toBookingView(r, rooms.get(r.id) ?? [oneRoom(r)])),
+        next_cursor: page.next_cursor,
+      };
     },
   };
 }

@@ -1,10 +1,9 @@
 import { DateTime } from 'luxon';
-import { templatePieces } from '../mapping/mapper.ts';
-import { transformProblems } from '../mapping/transforms.ts';
 import { newRawSchemaAjv } from '../pipeline/stages.ts';
 import { CANONICAL_STATUSES, LEDGER_REQUIRED } from './config.types.ts';
-import { jsonPathProblem } from './jsonpath.ts';
+import { lintFieldMapping, lintRecords } from './records.lint.ts';
 import { linearRegexProblem } from './safe-regex.ts';
+import { lintSource } from './source.lint.ts';
 
 /** One problem in a config document, located by JSON pointer from the document root. */
 export interface ConfigProblem {
@@ -15,18 +14,6 @@ export interface ConfigProblem {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const esc = (key: string) => key.replaceAll('~', '~0').replaceAll('/', '~1');
-
-const PLACEHOLDER = /\{([^{}]*)\}/g;
-const SECRET_NAME = /^secret\.([A-Za-z0-9_]{1,100})$/;
-
-/** Placeholders each pagination type provides besides the always-available ones. */
-const PAGINATION_PLACEHOLDERS: Record<string, string[]> = {
-  none: [],
-  page_number: ['page'],
-  offset: ['offset', 'limit'],
-  cursor: [],
-  link_header: [],
-};
 
 /**
  * The semantic lint: what JSON Schema cannot say. Every JSONPath compiles (and has no script),
@@ -39,57 +26,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
   const add = (pointer: string, message: string) => problems.push({ pointer, message });
   if (!isObj(doc)) return problems;
 
-  const checkPath = (pointer: string, path: unknown) => {
-    if (typeof path !== 'string') return;
-    const problem = jsonPathProblem(path);
-    if (problem) add(pointer, `is not a usable JSONPath: ${problem}`);
-  };
-
   const source = isObj(doc.source) ? doc.source : undefined;
-  const pagination = isObj(source?.pagination) ? source.pagination : undefined;
-  const incremental = isObj(source?.incremental) ? source.incremental : undefined;
-  if (source) {
-    checkPath('/source/records', source.records);
-    if (pagination) checkPath('/source/pagination/next_path', pagination.next_path);
-    if (incremental) {
-      checkPath('/source/incremental/cursor_path', incremental.cursor_path);
-      const initial = incremental.initial;
-      if (typeof initial === 'string') {
-        const format = incremental.cursor_format;
-        const ok = format === 'iso8601' ? DateTime.fromISO(initial).isValid : /^\d+$/.test(initial);
-        if (!ok) add('/source/incremental/initial', `is not a cursor in the ${String(format)} format`);
-      }
-    }
-    const request = isObj(source.request) ? source.request : undefined;
-    if (request) {
-      const allowed = new Set(['hotel.external_id']);
-      if (incremental) allowed.add('cursor');
-      for (const name of PAGINATION_PLACEHOLDERS[String(pagination?.type ?? 'none')] ?? []) allowed.add(name);
-      const checkText = (pointer: string, text: unknown) => {
-        if (typeof text !== 'string') return;
-        for (const match of text.matchAll(PLACEHOLDER)) {
-          const name = match[1]!;
-          if (allowed.has(name) || SECRET_NAME.test(name)) continue;
-          const hint =
-            name === 'cursor'
-              ? ' ({cursor} needs source.incremental)'
-              : ['page', 'offset', 'limit'].includes(name)
-                ? ` ({${name}} needs a pagination type that provides it)`
-                : '';
-          add(pointer, `unknown placeholder {${name}}${hint}`);
-        }
-      };
-      checkText('/source/request/path', request.path);
-      const leaves = typeof request.path === 'string' ? pathLeavesBaseUrl(request.path) : undefined;
-      if (leaves) add('/source/request/path', leaves);
-      for (const part of ['query', 'headers'] as const) {
-        const values = request[part];
-        if (!isObj(values)) continue;
-        for (const [key, value] of Object.entries(values))
-          checkText(`/source/request/${part}/${esc(key)}`, value);
-      }
-    }
-  }
+  if (source) lintSource(source, add);
 
   const statusMappings = isObj(doc.status_mappings) ? doc.status_mappings : undefined;
   if (statusMappings) {
@@ -114,28 +52,7 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
     }
   }
   for (const [field, mapping] of Object.entries(mappings)) {
-    if (!isObj(mapping)) continue;
-    const base = `/field_mappings/${esc(field)}`;
-    const given = ['path', 'template', 'const'].filter((k) => k in mapping);
-    if (given.length !== 1) add(base, 'must have exactly one of path, template or const');
-    checkPath(`${base}/path`, mapping.path);
-    if (typeof mapping.template === 'string') {
-      const opens = mapping.template.split('{{').length - 1;
-      const closes = mapping.template.split('}}').length - 1;
-      if (opens !== closes) add(`${base}/template`, 'has unbalanced {{ }}');
-      for (const piece of templatePieces(mapping.template)) {
-        const problem = jsonPathProblem(piece);
-        if (problem) add(`${base}/template`, `piece {{ ${piece} }} is not a usable JSONPath: ${problem}`);
-      }
-    }
-    const transform = mapping.transform;
-    if (transform !== undefined) {
-      const steps = Array.isArray(transform) ? transform : [transform];
-      steps.forEach((step, i) => {
-        const at = Array.isArray(transform) ? `${base}/transform/${i}` : `${base}/transform`;
-        for (const [rel, message] of transformProblems(step, hasStatusMappings)) add(`${at}${rel}`, message);
-      });
-    }
+    lintFieldMapping(`/field_mappings/${esc(field)}`, mapping, hasStatusMappings, add);
   }
 
   const mapped = (field: unknown) => typeof field === 'string' && field in mappings;
@@ -150,7 +67,9 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
     if (isObj(rules.fields)) {
       for (const [field, rule] of Object.entries(rules.fields)) {
         const base = `/validation_rules/fields/${esc(field)}`;
-        if (!mapped(field)) add(base, `names ${field}, which field_mappings does not map`);
+        // Room rules (rooms.X) are the records lint's to check.
+        if (!field.startsWith('rooms.') && !mapped(field))
+          add(base, `names ${field}, which field_mappings does not map`);
         if (!isObj(rule)) continue;
         if (typeof rule.pattern === 'string') {
           const problem = linearRegexProblem(rule.pattern);
@@ -177,7 +96,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
           max_stay_nights: ['check_in', 'check_out'],
           min_stay_nights: ['check_in', 'check_out'],
           not_before: typeof rule.field === 'string' ? [rule.field] : [],
-          room_type_known: ['room_type_code'],
+          // With rooms, every room's code is checked: the records lint asks for it there.
+          room_type_known: isObj(doc.rooms) ? [] : ['room_type_code'],
         };
         for (const field of needs[String(rule.rule)] ?? []) {
           if (!mapped(field))
@@ -193,6 +113,8 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
       });
     }
   }
+
+  lintRecords(doc, add, hasStatusMappings);
 
   if (isObj(doc.raw_schema)) {
     const before = problems.length;
@@ -210,28 +132,6 @@ export function lintConfig(doc: unknown): ConfigProblem[] {
     }
   }
   return problems;
-}
-
-const PROBE_BASE = new URL('https://base-url.invalid/prefix/');
-
-/**
- * Why a request path would leave the connection's base_url origin (`//host/…`, `/https://host/…`,
- * `/name:…` read as a scheme), resolved as the connector resolves it; undefined when it stays.
- */
-function pathLeavesBaseUrl(path: string): string | undefined {
-  // Placeholders are URL-encoded into the path, so they cannot move it: any text stands for them.
-  const filled = path.replace(PLACEHOLDER, 'x').replace(/^\//, '');
-  let resolved: URL;
-  try {
-    resolved = new URL(filled, PROBE_BASE);
-  } catch {
-    return 'is not a usable URL path';
-  }
-  if (resolved.origin === PROBE_BASE.origin) return undefined;
-  return (
-    "must be a path under the connection's base_url, but it is read as another address " +
-    '(a host after "//", or a scheme before ":" in the first segment): the connection\'s secrets go only to base_url'
-  );
 }
 
 /** Keywords of JSON Schema 2020-12 (and draft-07 names Ajv accepts) whose value is a subschema… */

@@ -5,9 +5,12 @@ import { NotFoundError, ValidationError } from '../../../app/errors.ts';
 import type { Db } from '../../../db/database.ts';
 import { type RequestContext, recordAudit, systemContext } from '../../audit/audit.repository.ts';
 import { type Actor, assertCanSeeProperty } from '../../auth/auth.context.ts';
+import { extractRecords } from '../connector/http-connector.ts';
+import { ResponseShapeError, responseReader } from '../connector/response.ts';
 import { assertConfigAuthor, assertIntegrationAdmin } from '../integrations.access.ts';
+import { PMSConnectionError } from '../integrations.errors.ts';
 import { compilePipeline } from '../pipeline/pipeline.ts';
-import { roomTypeCodes } from '../sync/lookup.repository.ts';
+import { hotelMapEnv, roomTypeCodes } from '../sync/lookup.repository.ts';
 import * as repo from './config.repository.ts';
 import type { PmsConfigDocument } from './config.types.ts';
 import { configChecksum, validateConfigDocument } from './config.validate.ts';
@@ -54,8 +57,43 @@ const PREVIEW_SLICE_MS = 20;
 
 export interface PreviewInput {
   config: unknown;
-  records: unknown[];
+  records?: unknown[];
+  /** A sample answer, as the PMS sends it (v2): its records are extracted as the connector does. */
+  response_body?: string;
   property_id?: string;
+}
+
+/** Most records a preview maps, whether given or extracted from a sample answer. */
+const PREVIEW_MAX_RECORDS = 1000;
+
+/** The records the connector would extract from a sample answer; VALIDATION_ERROR when it would fail it. */
+export async function recordsOfSample(
+  config: PmsConfigDocument,
+  body: string,
+): Promise<{ records: unknown[]; page: unknown }> {
+  const refuse = (message: string): never => {
+    throw new ValidationError('The sample answer is not one the connector reads.', [
+      { pointer: '/body/response_body', message },
+    ]);
+  };
+  const reader = responseReader(config.source.response);
+  let page: unknown;
+  try {
+    page = await reader.parse(200, body);
+  } catch (error) {
+    if (error instanceof ResponseShapeError) refuse(`is ${error.message}`);
+    throw error;
+  }
+  const failure = reader.failure(page);
+  if (failure !== undefined)
+    refuse(`is an answer the connector fails: the PMS reported a failure: ${failure}`);
+  try {
+    return { records: extractRecords(config.source, page, 'the sample'), page };
+  } catch (error) {
+    if (error instanceof PMSConnectionError)
+      return refuse(`is an answer the connector fails: ${error.message}`);
+    throw error;
+  }
 }
 
 export function createConfigService(db: Db) {
@@ -96,21 +134,34 @@ export function createConfigService(db: Db) {
     async preview(actor: Actor, input: PreviewInput) {
       assertIntegrationAdmin(actor);
       assertValidConfig(input.config, '/body/config');
+      if ((input.records === undefined) === (input.response_body === undefined)) {
+        throw new ValidationError('Give either records or response_body.', [
+          { pointer: '/body/records', message: 'give either records or response_body (a sample answer)' },
+        ]);
+      }
+      const sample =
+        input.response_body === undefined
+          ? undefined
+          : await recordsOfSample(input.config, input.response_body);
+      const raws = sample ? sample.records.slice(0, PREVIEW_MAX_RECORDS) : input.records!;
       let codes: Set<string> | undefined;
+      // A hotel's time zone and value maps, for `timezone: "property"` and `value_map` (records half).
+      let env = { timezone: 'UTC', valueMaps: {} as Record<string, Record<string, string>> };
       if (input.property_id) {
         assertCanSeeProperty(actor, input.property_id);
         codes = new Set(await roomTypeCodes(db, input.property_id));
+        env = await hotelMapEnv(db, input.property_id);
       }
       const pipeline = compilePipeline(input.config);
       const results = [];
       let sliceStart = performance.now();
-      for (const [index, raw] of input.records.entries()) {
+      for (const [index, raw] of raws.entries()) {
         // Other requests are served between records: a preview never holds the process for long.
         if (performance.now() - sliceStart > PREVIEW_SLICE_MS) {
           await setImmediate();
           sliceStart = performance.now();
         }
-        const outcome = pipeline.process(raw, { roomTypeCodes: codes });
+        const outcome = pipeline.process(raw, { roomTypeCodes: codes, env, page: sample?.page });
         results.push(
           outcome.ok
             ? { index, booking: outcome.booking, error: null }
@@ -130,8 +181,21 @@ export function createConfigService(db: Db) {
       const mapped = results.filter((r) => r.booking !== null).length;
       const warnings = codes
         ? []
-        : ['room_type_known is not checked without a property_id; give one to check room type codes.'];
-      return { mapped, failed: results.length - mapped, results, warnings };
+        : [
+            'room_type_known is not checked without a property_id; give one to check room type codes.',
+            'Without a property_id, value_map reads no value maps and timezone "property" is UTC.',
+          ];
+      if (sample && sample.records.length > PREVIEW_MAX_RECORDS)
+        warnings.push(
+          `The sample has ${sample.records.length} records; the first ${PREVIEW_MAX_RECORDS} are mapped.`,
+        );
+      return {
+        ...(sample ? { records: raws } : {}),
+        mapped,
+        failed: results.length - mapped,
+        results,
+        warnings,
+      };
     },
   };
 }

@@ -153,7 +153,7 @@ describe('validateConfigDocument', () => {
   it('rejects a script expression wherever a JSONPath goes', () => {
     for (const mutate of [
       (d: any) => {
-        d.source.records = '$..[?(@.id)]';
+        d.source.records = '$..[?(@.id + 1 > 2)]';
       },
       (d: any) => {
         d.field_mappings.external_id.path = "$[?(@.constructor.constructor('return process')())]";
@@ -162,14 +162,14 @@ describe('validateConfigDocument', () => {
         d.field_mappings['guest.full_name'].template = '{{ $.guest[(@.length-1)] }}';
       },
       (d: any) => {
-        d.source.incremental.cursor_path = '$.updated[?(@ > 1)]';
+        d.source.incremental.cursor_path = '$.updated[?(@.x =~ /a/)]';
       },
     ]) {
       const doc = acme();
       mutate(doc);
       const problems = validateConfigDocument(doc);
       expect(problems).toHaveLength(1);
-      expect(problems[0]!.message).toMatch(/script expressions are not allowed/);
+      expect(problems[0]!.message).toMatch(/not allowed/);
     }
   });
 

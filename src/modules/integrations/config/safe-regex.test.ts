@@ -178,8 +178,10 @@ describe('the dialect: RE2, the same for the lint and the runtime', () => {
     );
   });
 
-  it('JSONPath carries no regular expression: a filter, where one would go, is refused', () => {
-    expect(jsonPathProblem('$..[?(@.name =~ /^(a+)+$/)]')).toBe('script expressions are not allowed');
+  it('JSONPath carries no regular expression: a filter that would match one is refused', () => {
+    expect(jsonPathProblem('$..[?(@.name =~ /^(a+)+$/)]')).toMatch(
+      /regular expressions and scripts are not allowed/,
+    );
   });
 
   it('format: url (a RegExp of ajv-formats that backtracks) reads URLs in linear time', () => {

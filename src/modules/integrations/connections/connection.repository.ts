@@ -11,9 +11,13 @@ export interface ConnectionRow {
   hotel_external_id: string;
   secrets_ciphertext: Buffer | null;
   secret_names: string[];
+  /** Origins the secrets were given for besides base_url's (an auth URL's); null: base_url's only. */
+  secret_origins: string[] | null;
   schedule_seconds: number;
   cursor: string | null;
   enabled: boolean;
+  /** The hotel's value maps by name (PMS value → this hotel's), for the config's `value_map`. */
+  value_maps: Record<string, Record<string, string>>;
   next_run_at: Date;
   last_run_id: string | null;
   last_run_status: string | null;
@@ -38,9 +42,11 @@ function withConfig(db: Db | Tx) {
       'c.hotel_external_id',
       'c.secrets_ciphertext',
       'c.secret_names',
+      'c.secret_origins',
       'c.schedule_seconds',
       'c.cursor',
       'c.enabled',
+      'c.value_maps',
       'c.next_run_at',
       'c.last_run_id',
       'c.last_run_status',
@@ -98,15 +104,17 @@ export interface ConnectionWrite {
   hotel_external_id: string;
   secrets_ciphertext: Buffer | null;
   secret_names: string[];
+  secret_origins: string[] | null;
   schedule_seconds: number;
   enabled: boolean;
   cursor: string | null;
+  value_maps: Record<string, Record<string, string>>;
 }
 
 export async function upsertConnection(tx: Tx, write: ConnectionWrite): Promise<void> {
   await tx
     .insertInto('pms_connection')
-    .values({ ...write, next_run_at: new Date() })
+    .values({ ...write, value_maps: JSON.stringify(write.value_maps), next_run_at: new Date() })
     .onConflict((oc) =>
       oc.column('property_id').doUpdateSet({
         config_id: write.config_id,
@@ -114,12 +122,39 @@ export async function upsertConnection(tx: Tx, write: ConnectionWrite): Promise<
         hotel_external_id: write.hotel_external_id,
         secrets_ciphertext: write.secrets_ciphertext,
         secret_names: write.secret_names,
+        secret_origins: write.secret_origins,
         schedule_seconds: write.schedule_seconds,
         enabled: write.enabled,
         cursor: write.cursor,
+        value_maps: JSON.stringify(write.value_maps),
         updated_at: new Date(),
       }),
     )
+    .execute();
+}
+
+/** A connection's value maps, locked: a patch reads, merges and writes them in one transaction. */
+export async function lockValueMaps(
+  tx: Tx,
+  propertyId: string,
+): Promise<{ id: string; value_maps: Record<string, Record<string, string>> } | undefined> {
+  return tx
+    .selectFrom('pms_connection')
+    .select(['id', 'value_maps'])
+    .where('property_id', '=', propertyId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+export async function saveValueMaps(
+  tx: Tx,
+  id: string,
+  maps: Record<string, Record<string, string>>,
+): Promise<void> {
+  await tx
+    .updateTable('pms_connection')
+    .set({ value_maps: JSON.stringify(maps), updated_at: new Date() })
+    .where('id', '=', id)
     .execute();
 }
 

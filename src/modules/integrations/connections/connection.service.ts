@@ -5,8 +5,10 @@ import type { Db } from '../../../db/database.ts';
 import { type RequestContext, recordAudit } from '../../audit/audit.repository.ts';
 import { type Actor, assertCanAdminProperty, propertyScope } from '../../auth/auth.context.ts';
 import { findConfig } from '../config/config.repository.ts';
+import { authOrigins } from '../connector/auth.ts';
 import { assertIntegrationAdmin } from '../integrations.access.ts';
 import { ConnectionMissingError, SecretsRequiredError } from '../integrations.errors.ts';
+import { valueMapsUsedBy } from '../mapping/transforms.ts';
 import * as repo from './connection.repository.ts';
 import { openSecrets, sealSecrets } from './secret-box.ts';
 
@@ -18,7 +20,12 @@ export interface ConnectionInput {
   secrets?: Record<string, string>;
   schedule_seconds?: number;
   enabled?: boolean;
+  /** Replaces every value map when given; left out, the stored ones are kept. */
+  value_maps?: ValueMaps;
 }
+
+/** A hotel's value maps by name: the PMS's value → this hotel's (v2 `value_map` transform). */
+export type ValueMaps = Record<string, Record<string, string>>;
 
 /** The public face of a connection: secret names, never their values. */
 export interface ConnectionView {
@@ -34,6 +41,7 @@ export interface ConnectionView {
   cursor: string | null;
   next_run_at: string;
   last_run: { id: string; status: string; at: string | null } | null;
+  value_maps: ValueMaps;
   created_at: string;
   updated_at: string;
 }
@@ -58,6 +66,7 @@ export function toConnectionView(row: repo.ConnectionRow): ConnectionView {
           at: row.last_run_at?.toISOString() ?? null,
         }
       : null,
+    value_maps: row.value_maps,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
@@ -65,9 +74,85 @@ export function toConnectionView(row: repo.ConnectionRow): ConnectionView {
 
 const SECRET_PLACEHOLDER = /\{secret\.([A-Za-z0-9_]+)\}/g;
 
+/** Secrets a config's source uses: in its request, its auth block and its acknowledgements (v2). */
 function secretsUsedBy(document: unknown): string[] {
-  const request = (document as { source?: { request?: unknown } }).source?.request;
-  return [...new Set([...JSON.stringify(request ?? {}).matchAll(SECRET_PLACEHOLDER)].map((m) => m[1]!))];
+  const source = (document as { source?: unknown }).source;
+  return [...new Set([...JSON.stringify(source ?? {}).matchAll(SECRET_PLACEHOLDER)].map((m) => m[1]!))];
+}
+
+/** Origins besides base_url's that a config sends the secrets to (an absolute token or login URL). */
+function extraSecretOrigins(document: unknown): string[] {
+  return authOrigins((document as { source?: { auth?: unknown } }).source?.auth);
+}
+
+/** Most maps and entries a connection carries (the request schema bounds one request, this the result). */
+const MAX_MAPS = 20;
+const MAX_ENTRIES = 5000;
+
+/**
+ * Problems with a connection's value maps, by pointer under `at`: every map the config's
+ * `value_map` transforms name must be there (empty is allowed: its values are then quarantined
+ * until the hotel fills it), and the maps stay within their bounds.
+ */
+function valueMapProblems(maps: ValueMaps, document: unknown, at: string): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const [name, pointer] of valueMapsUsedBy(document)) {
+    if (!Object.hasOwn(maps, name)) {
+      problems.push({
+        pointer: `${at}/${name}`,
+        message: `is required: the PMS config's value_map at ${pointer} reads it`,
+      });
+    }
+  }
+  if (Object.keys(maps).length > MAX_MAPS)
+    problems.push({ pointer: at, message: `has more than ${MAX_MAPS} maps` });
+  for (const [name, entries] of Object.entries(maps)) {
+    if (Object.keys(entries).length > MAX_ENTRIES)
+      problems.push({ pointer: `${at}/${name}`, message: `has more than ${MAX_ENTRIES} entries` });
+  }
+  return problems;
+}
+
+/** What changed in the value maps, for the audit row: map → key → [before, after] (null: absent). */
+function valueMapsDiff(before: ValueMaps, after: ValueMaps): Record<string, Record<string, unknown>> {
+  const diff: Record<string, Record<string, unknown>> = {};
+  let listed = 0;
+  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const a = before[name] ?? {};
+    const b = after[name] ?? {};
+    const changes: Record<string, unknown> = diff[name] ?? {};
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      if (a[key] === b[key]) continue;
+      // An audit row stays readable: a map replaced whole lists its first 200 changes and a count.
+      listed += 1;
+      if (listed <= 200) changes[key] = [a[key] ?? null, b[key] ?? null];
+      else changes['…'] = `${listed - 200} more`;
+    }
+    if (!(name in after) && name in before) changes['(map)'] = 'removed';
+    if (Object.keys(changes).length > 0) diff[name] = changes;
+  }
+  return diff;
+}
+
+/** RFC 7396 on the value maps: null removes an entry, or a whole map. */
+export function mergeValueMaps(
+  maps: ValueMaps,
+  patch: Record<string, Record<string, string | null> | null>,
+): ValueMaps {
+  const merged: ValueMaps = structuredClone(maps);
+  for (const [name, entries] of Object.entries(patch)) {
+    if (entries === null) {
+      delete merged[name];
+      continue;
+    }
+    const map = merged[name] ?? {};
+    merged[name] = map;
+    for (const [key, value] of Object.entries(entries)) {
+      if (value === null) delete map[key];
+      else map[key] = value;
+    }
+  }
+  return merged;
 }
 
 function checkBaseUrl(value: string, allowedNetworks: EgressPolicy): FieldProblem | undefined {
@@ -104,6 +189,39 @@ export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetwo
 
   return {
     get,
+
+    /**
+     * Changes a hotel's value maps by JSON Merge Patch, under the connection's row lock. The maps
+     * after the patch must still hold every map the config reads; the change is audited entry by entry.
+     */
+    async patchValueMaps(
+      ctx: RequestContext & { actor: Actor },
+      propertyId: string,
+      patch: Record<string, Record<string, string | null> | null>,
+    ): Promise<ConnectionView> {
+      assertCanAdminProperty(ctx.actor, propertyId);
+      const current = await repo.findConnection(db, propertyId);
+      if (!current) throw new ConnectionMissingError(propertyId);
+      const config = await findConfig(db, current.pms_type, current.version);
+      await db.transaction().execute(async (tx) => {
+        const locked = await repo.lockValueMaps(tx, propertyId);
+        if (!locked) throw new ConnectionMissingError(propertyId);
+        const merged = mergeValueMaps(locked.value_maps, patch);
+        const problems = valueMapProblems(merged, config?.document, '/body');
+        if (problems.length > 0) throw new ValidationError('The value maps are not valid.', problems);
+        const diff = valueMapsDiff(locked.value_maps, merged);
+        if (Object.keys(diff).length === 0) return;
+        await repo.saveValueMaps(tx, locked.id, merged);
+        await recordAudit(tx, ctx, {
+          action: 'pms.connection.value_maps_updated',
+          entityType: 'pms_connection',
+          entityId: propertyId,
+          propertyId,
+          diff: { value_maps: diff },
+        });
+      });
+      return toConnectionView((await repo.findConnection(db, propertyId))!);
+    },
 
     async list(actor: Actor, query: { property_id?: string; limit: number; cursor?: string }) {
       assertIntegrationAdmin(actor);
@@ -144,13 +262,23 @@ export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetwo
           problems.push({ pointer: `/body/secrets/${name}`, message: 'is required by the PMS config' });
         }
       }
+      const valueMaps = input.value_maps ?? before?.value_maps ?? {};
+      if (config) problems.push(...valueMapProblems(valueMaps, config.document, '/body/value_maps'));
       if (problems.length > 0) throw new ValidationError('The PMS connection is not valid.', problems);
       // Stored secrets never follow base_url to another origin unless they are given again.
+      const to = new URL(input.base_url).origin;
+      const origins = extraSecretOrigins(config!.document).filter((origin) => origin !== to);
       if (before && before.secret_names.length > 0 && input.secrets === undefined) {
         const from = new URL(before.base_url).origin;
-        const to = new URL(input.base_url).origin;
         if (from !== to) throw new SecretsRequiredError(from, to);
+        // Nor an auth block's token URL to an origin they were not given for.
+        const given = new Set(before.secret_origins ?? []);
+        const added = origins.find((origin) => !given.has(origin));
+        if (added) throw SecretsRequiredError.forAuthOrigin(added);
       }
+      const keepsSecrets =
+        input.secrets === undefined && before !== undefined && before.secret_names.length > 0;
+      const secretOrigins = keepsSecrets ? (before.secret_origins ?? null) : origins;
 
       const restart =
         !before ||
@@ -166,9 +294,11 @@ export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetwo
           hotel_external_id: input.hotel_external_id,
           secrets_ciphertext: names.length > 0 ? sealSecrets(secretsKey, propertyId, secrets) : null,
           secret_names: names,
+          secret_origins: secretOrigins,
           schedule_seconds: input.schedule_seconds ?? before?.schedule_seconds ?? 300,
           enabled: input.enabled ?? before?.enabled ?? true,
           cursor: restart ? null : (before?.cursor ?? null),
+          value_maps: valueMaps,
         });
         const describe = (c: Partial<repo.ConnectionRow> | undefined) =>
           c && {
@@ -197,6 +327,7 @@ export function createConnectionService(db: Db, secretsKey: Buffer, allowedNetwo
               enabled: input.enabled ?? before?.enabled ?? true,
             }),
             ...(input.secrets ? { secrets_replaced: true } : {}),
+            ...(input.value_maps ? { value_maps: valueMapsDiff(before?.value_maps ?? {}, valueMaps) } : {}),
           },
         });
       });

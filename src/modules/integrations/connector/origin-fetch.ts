@@ -18,8 +18,10 @@ export async function fetchWithinOrigin(
   const origin = new URL(url).origin;
   let current = url;
   let method = init.method;
+  let body = init.body;
+  let headers = init.headers;
   for (let hop = 0; ; hop++) {
-    const response = await fetch(current, { ...init, method, redirect: 'manual' });
+    const response = await fetch(current, { ...init, method, body, headers, redirect: 'manual' });
     const location = response.headers.get('location');
     if (!REDIRECTS.has(response.status) || location === null) return response;
     await response.body?.cancel();
@@ -40,9 +42,19 @@ export async function fetchWithinOrigin(
         response.status,
       );
     }
-    // As fetch does: a 303, and a 301/302 after a POST, continue as a GET.
-    if (response.status === 303 || (method === 'POST' && response.status !== 307 && response.status !== 308))
+    // As fetch does: a 303, and a 301/302 after a POST, continue as a GET, without the body.
+    if (
+      (response.status === 303 && method !== 'GET' && method !== 'HEAD') ||
+      (method === 'POST' && response.status !== 307 && response.status !== 308)
+    ) {
       method = 'GET';
+      body = undefined;
+      headers = Object.fromEntries(
+        Object.entries((headers ?? {}) as Record<string, string>).filter(
+          ([k]) => k.toLowerCase() !== 'content-type',
+        ),
+      );
+    }
     current = next.toString();
   }
 }

@@ -26,18 +26,21 @@ const MAX_RETRY_AFTER_MS = 60_000;
 /** Largest answer read from a PMS; a page over it fails the run instead of exhausting memory. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
+/** A 2xx answer, its body as text: what it means is the response reader's business. */
 export interface HttpResponse {
   status: number;
   headers: Headers;
-  body: unknown;
+  text: string;
   url: string;
   attempts: number;
 }
 
 export interface RequestOptions {
   url: string;
-  method: 'GET' | 'POST';
+  method: string;
   headers: Record<string, string>;
+  /** The rendered body, if any (its Content-Type is among the headers). */
+  body?: string;
   timeoutMs: number;
   retry: RetryPolicy;
   budget: RequestBudget;
@@ -49,6 +52,8 @@ export interface RequestOptions {
   onRetry?: (info: { attempt: number; waitMs: number; reason: string; detail?: string }) => void;
   /** Where requests may connect, redirects included (PMS_ALLOWED_NETWORKS). */
   allowedNetworks?: EgressPolicy;
+  /** The PMS's own message in a non-2xx answer (config `response.failure`), quoted in the error. */
+  describeFailure?: (status: number, text: string) => Promise<string | undefined>;
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3). */
@@ -120,6 +125,13 @@ function connectionFailure(
   return new PMSConnectionError(`${shownUrl}: ${reason}`, null, true, detail);
 }
 
+/** JSON is what most PMSs speak; a config's own Accept header (any spelling) replaces it. */
+function withAccept(headers: Record<string, string>): Record<string, string> {
+  return Object.keys(headers).some((key) => key.toLowerCase() === 'accept')
+    ? headers
+    : { accept: 'application/json', ...headers };
+}
+
 function backoff(policy: RetryPolicy, attempt: number): number {
   const base = policy.backoffMs * 2 ** (attempt - 1);
   // Jitter spreads the retries of hotels that failed together.
@@ -129,9 +141,9 @@ function backoff(policy: RetryPolicy, attempt: number): number {
 /**
  * One logical request: waits for the PMS's budget, sends with a timeout per attempt, retries
  * network failures, timeouts and the configured statuses with exponential backoff (or the
- * server's Retry-After), and returns the parsed JSON body of a 2xx answer.
+ * server's Retry-After), and returns a 2xx answer with its body as text.
  */
-export async function requestJson(options: RequestOptions): Promise<HttpResponse> {
+export async function sendRequest(options: RequestOptions): Promise<HttpResponse> {
   const { retry, redact } = options;
   const shownUrl = redact(options.url);
   for (let attempt = 1; ; attempt++) {
@@ -146,7 +158,8 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
         options.url,
         {
           method: options.method,
-          headers: { accept: 'application/json', ...options.headers },
+          headers: withAccept(options.headers),
+          body: options.body,
           signal,
           dispatcher: egressDispatcher(options.allowedNetworks ?? DEFAULT_EGRESS_POLICY),
         },
@@ -154,24 +167,22 @@ export async function requestJson(options: RequestOptions): Promise<HttpResponse
       );
       const text = await readBody(response, options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, shownUrl);
       if (response.ok) {
-        try {
-          return {
-            status: response.status,
-            headers: response.headers,
-            body: JSON.parse(text),
-            url: options.url,
-            attempts: attempt,
-          };
-        } catch {
-          throw new PMSConnectionError(
-            `${shownUrl} answered ${response.status} with a body that is not JSON`,
-            response.status,
-          );
-        }
+        return {
+          status: response.status,
+          headers: response.headers,
+          text,
+          url: options.url,
+          attempts: attempt,
+        };
       }
       const retryable = retry.onStatus.includes(response.status);
-      const hint =
-        response.status === 401 || response.status === 403 ? " (check the connection's credentials)" : '';
+      // A SOAP fault comes with HTTP 500, a Mews validation error with 403: the PMS's own words say more.
+      const vendor = await options.describeFailure?.(response.status, text).catch(() => undefined);
+      const hint = vendor
+        ? `: ${redact(vendor)}`
+        : response.status === 401 || response.status === 403
+          ? " (check the connection's credentials)"
+          : '';
       failure = new PMSConnectionError(
         `${shownUrl} answered HTTP ${response.status}${hint}`,
         response.status,

@@ -184,6 +184,38 @@ export function parseDateTime(value: string | number, format?: string, timezone 
   return instant(dt.toMillis());
 }
 
+/**
+ * The hotel-local date (YYYY-MM-DD) of a moment in `zone`. A value with an offset (or Z, or an
+ * epoch) is an instant, converted to the zone; one without is read as a wall time of the zone, so
+ * its written date is kept (a wall time that DST skips moves forward, as Luxon moves it).
+ */
+export function localDate(value: string | number, format: string | undefined, zone: string): Parsed {
+  let ms: number | undefined;
+  if (format === 'epoch_seconds' || format === 'epoch_millis') {
+    const at = parseDateTime(value, format, zone);
+    if (!at.ok) return at;
+    ms = Date.parse(at.value);
+  } else {
+    if (typeof value !== 'string') return { ok: false, reason: 'expected text' };
+    const trimmed = value.trim();
+    if (!format) {
+      const fast = fastIsoInstant(trimmed);
+      if (fast && !fast.ok) return fast;
+      if (fast?.ok) ms = Date.parse(fast.value);
+    }
+    if (ms === undefined) {
+      const dt = format ? fromFormat(trimmed, format, { zone }) : DateTime.fromISO(trimmed, { zone });
+      if (!dt.isValid) return { ok: false, reason: why(dt) };
+      const at = instant(dt.toMillis());
+      if (!at.ok) return at;
+      ms = dt.toMillis();
+    }
+  }
+  const local = DateTime.fromMillis(ms, { zone });
+  if (!local.isValid) return { ok: false, reason: why(local) };
+  return { ok: true, value: local.toISODate()! };
+}
+
 export function isValidTimezone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }

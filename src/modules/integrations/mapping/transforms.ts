@@ -2,21 +2,39 @@ import { Decimal } from 'decimal.js';
 import type { Scalar, TransformName, TransformSpec } from '../config/config.types.ts';
 import { TRANSFORM_NAMES } from '../config/config.types.ts';
 import { shown } from '../integrations.errors.ts';
-import { dateFormatProblem, isValidTimezone, parseDate, parseDateTime } from './dates.ts';
+import { dateFormatProblem, isValidTimezone, localDate, parseDate, parseDateTime } from './dates.ts';
 
 /** A transform could not handle its input; the mapper turns it into a PMSMappingError naming the field. */
 export class TransformFailure extends Error {}
 
+/**
+ * What a run knows besides the config (v2): the connection's value maps and the property's time
+ * zone. A config is per PMS; these are per hotel, so they come with each call, not at compile time.
+ */
+export interface MapEnv {
+  valueMaps: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The property's IANA time zone, for `timezone: "property"`. */
+  timezone: string;
+}
+
+export const EMPTY_ENV: MapEnv = Object.freeze({ valueMaps: Object.freeze({}), timezone: 'UTC' });
+
 /** Called with a non-null value; a transform never sees null (null passes along the chain). */
-export type TransformFn = (value: unknown) => unknown;
+export type TransformFn = (value: unknown, env?: MapEnv) => unknown;
 
 export interface TransformContext {
   statusMappings: Record<string, string>;
 }
 
+/** `timezone` of a date transform: an IANA zone, or `property` for the hotel's own. */
+const zoneOf = (timezone: string, env: MapEnv = EMPTY_ENV) =>
+  timezone === 'property' ? env.timezone : timezone;
+
 type Args = Record<string, unknown>;
 
 const DECIMAL_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+/** Names of a connection's value maps. */
+export const VALUE_MAP_NAME = /^[a-z][a-z0-9_]{0,49}$/;
 const INTEGER_TEXT = /^[+-]?\d+$/;
 
 function fail(name: string, value: unknown, why: string): never {
@@ -99,12 +117,44 @@ const builders: Record<TransformName, (args: Args, ctx: TransformContext) => Tra
   parse_datetime: (args) => {
     const format = args.format as string | undefined;
     const timezone = (args.timezone as string | undefined) ?? 'UTC';
-    return (value) => {
+    return (value, env) => {
       if (typeof value !== 'string' && typeof value !== 'number')
         fail('parse_datetime', value, 'expected text or a number');
-      const parsed = parseDateTime(value, format, timezone);
+      const parsed = parseDateTime(value, format, zoneOf(timezone, env));
       if (!parsed.ok) fail('parse_datetime', value, parsed.reason);
       return parsed.value;
+    };
+  },
+  local_date: (args) => {
+    const format = args.format as string | undefined;
+    const timezone = (args.timezone as string | undefined) ?? 'property';
+    return (value, env) => {
+      if (typeof value !== 'string' && typeof value !== 'number')
+        fail('local_date', value, 'expected text or a number');
+      const zone = zoneOf(timezone, env);
+      const parsed = localDate(value, format, zone);
+      if (!parsed.ok) fail('local_date', value, `${parsed.reason} (in ${zone})`);
+      return parsed.value;
+    };
+  },
+  value_map: (args) => {
+    const name = args.map as string;
+    const hasDefault = Object.hasOwn(args, 'default');
+    return (value, env) => {
+      if (typeof value === 'object') fail('value_map', value, 'expected a scalar');
+      const maps = (env ?? EMPTY_ENV).valueMaps;
+      const map = Object.hasOwn(maps, name) ? maps[name] : undefined;
+      if (!map) {
+        throw new TransformFailure(
+          `value map "${name}" is not set on this hotel's connection; add it (PATCH …/connections/{property_id}/value-maps/) and replay`,
+        );
+      }
+      const key = String(value);
+      if (Object.hasOwn(map, key)) return map[key];
+      if (hasDefault) return args.default;
+      throw new TransformFailure(
+        `value map "${name}" of this hotel's connection has no entry for ${shown(value)}; add it and replay`,
+      );
     };
   },
   map_status: (_args, ctx) => (value) => {
@@ -145,6 +195,7 @@ const BLANK_IS_NULL = new Set<string>([
   'minor_to_decimal',
   'parse_date',
   'parse_datetime',
+  'local_date',
 ]);
 const isBlank = (value: unknown) => typeof value === 'string' && value.trim() === '';
 
@@ -159,7 +210,7 @@ export function compileTransform(spec: TransformSpec, ctx: TransformContext): Tr
   const build = builders[name as TransformName];
   if (!build) throw new Error(`unknown transform ${name}`);
   const fn = build(args, ctx);
-  return BLANK_IS_NULL.has(name) ? (value) => (isBlank(value) ? null : fn(value)) : fn;
+  return BLANK_IS_NULL.has(name) ? (value, env) => (isBlank(value) ? null : fn(value, env)) : fn;
 }
 
 /** Compiles a transform chain; null is passed on without calling the next transform. */
@@ -170,11 +221,11 @@ export function compileChain(
   if (spec === undefined) return undefined;
   const steps = (Array.isArray(spec) ? spec : [spec]).map((s) => compileTransform(s, ctx));
   if (steps.length === 1) return steps[0];
-  return (value) => {
+  return (value, env) => {
     let current = value;
     for (const step of steps) {
       if (current === null || current === undefined) return null;
-      current = step(current);
+      current = step(current, env);
     }
     return current;
   };
@@ -215,15 +266,22 @@ export function transformProblems(spec: unknown, hasStatusMappings: boolean): Ar
       }
       break;
     case 'parse_datetime':
+    case 'local_date':
       if (format !== undefined && format !== 'epoch_seconds' && format !== 'epoch_millis') {
         const problem = typeof format === 'string' ? dateFormatProblem(format) : 'must be text';
         if (problem) problems.push(['/format', problem]);
       }
       if (
         args.timezone !== undefined &&
-        (typeof args.timezone !== 'string' || !isValidTimezone(args.timezone))
+        (typeof args.timezone !== 'string' ||
+          (args.timezone !== 'property' && !isValidTimezone(args.timezone)))
       ) {
-        problems.push(['/timezone', `is not an IANA time zone (e.g. Europe/Paris)`]);
+        problems.push(['/timezone', `is not an IANA time zone (e.g. Europe/Paris) or "property"`]);
+      }
+      break;
+    case 'value_map':
+      if (typeof args.map !== 'string' || !VALUE_MAP_NAME.test(args.map)) {
+        problems.push(['/map', 'must name a value map: lower-case letters, digits and _, e.g. room_types']);
       }
       break;
     case 'lookup':
@@ -240,4 +298,32 @@ export function transformProblems(spec: unknown, hasStatusMappings: boolean): Ar
       break;
   }
   return problems;
+}
+
+/**
+ * The value maps a config's `value_map` transforms name, each with the JSON pointer of its first
+ * use: a connection must carry every one of them.
+ */
+export function valueMapsUsedBy(document: unknown): Map<string, string> {
+  const used = new Map<string, string>();
+  const doc = document as {
+    field_mappings?: Record<string, { transform?: unknown }>;
+    rooms?: { field_mappings?: Record<string, { transform?: unknown }> };
+  };
+  const visit = (base: string, mappings: Record<string, { transform?: unknown }> | undefined) => {
+    for (const [field, mapping] of Object.entries(mappings ?? {})) {
+      const transform = mapping?.transform;
+      const steps = Array.isArray(transform) ? transform : [transform];
+      steps.forEach((step, i) => {
+        const spec = step as { name?: unknown; map?: unknown } | undefined;
+        if (spec && typeof spec === 'object' && spec.name === 'value_map' && typeof spec.map === 'string') {
+          const at = `${base}/${field.replaceAll('~', '~0').replaceAll('/', '~1')}/transform${Array.isArray(transform) ? `/${i}` : ''}`;
+          if (!used.has(spec.map)) used.set(spec.map, at);
+        }
+      });
+    }
+  };
+  visit('/field_mappings', doc.field_mappings);
+  visit('/rooms/field_mappings', doc.rooms?.field_mappings);
+  return used;
 }

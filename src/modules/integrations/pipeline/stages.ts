@@ -9,6 +9,7 @@ import {
   FREE_TEXT_FIELDS,
   LEDGER_REQUIRED,
   type PmsConfigDocument,
+  type RoomField,
 } from '../config/config.types.ts';
 import {
   compileLinearRegex,
@@ -23,7 +24,7 @@ import {
   shown,
 } from '../integrations.errors.ts';
 import { isIsoDate } from '../mapping/dates.ts';
-import type { MappedRecord } from '../mapping/mapper.ts';
+import type { MappedRecord, MappedRoom } from '../mapping/mapper.ts';
 import { decimalText } from '../mapping/transforms.ts';
 
 type AddFormats = (ajv: Ajv2020) => Ajv2020;
@@ -79,23 +80,32 @@ export function compileRawSchemaStage(schema: Record<string, unknown> | undefine
   };
 }
 
-/** Stage 3: trim, empty string to null, HTML escaping of free-text fields (trim and empty-to-null by default). */
-export function compileSanitiser(options: PmsConfigDocument['sanitization']): (record: MappedRecord) => void {
+/**
+ * Stage 3: trim, empty string to null, HTML escaping of free-text fields (trim and empty-to-null
+ * by default), for the booking's fields and each room's (rooms have no free text).
+ */
+export function compileSanitiser(
+  options: PmsConfigDocument['sanitization'],
+): (record: MappedRecord, rooms?: MappedRoom[] | null) => void {
   const trim = options?.trim_strings ?? true;
   const emptyToNull = options?.empty_to_null ?? true;
   const escapeFreeText = options?.escape_html ?? false;
-  return (record) => {
-    for (const key of Object.keys(record) as CanonicalField[]) {
-      const original = record[key];
+  const clean = (values: Record<string, unknown>, freeText: readonly string[]) => {
+    for (const key of Object.keys(values)) {
+      const original = values[key];
       if (typeof original !== 'string') continue;
       let value: string = trim ? original.trim() : original;
       if (emptyToNull && value === '') {
-        record[key] = null;
+        values[key] = null;
         continue;
       }
-      if (escapeFreeText && FREE_TEXT_FIELDS.includes(key)) value = escapeHtml(value);
-      record[key] = value;
+      if (escapeFreeText && freeText.includes(key)) value = escapeHtml(value);
+      values[key] = value;
     }
+  };
+  return (record, rooms) => {
+    clean(record, FREE_TEXT_FIELDS);
+    for (const room of rooms ?? []) clean(room, []);
   };
 }
 
@@ -246,16 +256,95 @@ function checkCanonicalShape(record: MappedRecord): void {
   }
 }
 
-/** Stage 4: required fields, the config's field rules, then the canonical shape. */
+const ROOM_TEXT_LIMITS: Partial<Record<RoomField, number>> = {
+  external_id: 200,
+  room_type_code: 100,
+  room_number: 50,
+  rate_plan_code: 100,
+};
+
+/** What the ledger needs of each room, whatever the config says (as checkCanonicalShape for the booking). */
+function checkRoomShape(rooms: MappedRoom[], grouped: boolean): void {
+  const seen = new Map<string, number>();
+  rooms.forEach((room, i) => {
+    const at = (field: string) => `rooms[${i}].${field}`;
+    for (const [field, limit] of Object.entries(ROOM_TEXT_LIMITS) as Array<[RoomField, number]>) {
+      const value = room[field];
+      if (value === null || value === undefined) continue;
+      if (typeof value === 'number' && Number.isFinite(value)) room[field] = String(value);
+      else if (typeof value !== 'string') invalid(at(field), 'must be text');
+      if ((room[field] as string).length > limit) invalid(at(field), `must have at most ${limit} characters`);
+    }
+    const id = room.external_id;
+    if (typeof id === 'string') {
+      const first = seen.get(id);
+      if (first !== undefined) invalid(at('external_id'), `${shown(id)} repeats rooms[${first}].external_id`);
+      seen.set(id, i);
+    } else if (grouped) {
+      invalid(at('external_id'), 'is required: the rooms of a group are told apart by it');
+    }
+    if (room.status !== null && room.status !== undefined) {
+      if (!(CANONICAL_STATUSES as readonly unknown[]).includes(room.status)) {
+        throw new PMSMappingError(
+          at('status'),
+          `${shown(room.status)} is not a canonical status; map it with map_status`,
+        );
+      }
+    }
+    for (const field of ['check_in', 'check_out'] as const) {
+      const value = room[field];
+      if (value !== null && value !== undefined && !isIsoDate(value)) {
+        invalid(at(field), `${shown(value)} is not a date (YYYY-MM-DD); parse it with parse_date`);
+      }
+    }
+    for (const field of ['adults', 'children'] as const) {
+      const value = room[field];
+      if (value === null || value === undefined) continue;
+      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 1000) {
+        invalid(at(field), `${shown(value)} is not a whole number from 0 to 1000`);
+      }
+    }
+    const amount = room.amount;
+    if (amount !== null && amount !== undefined) {
+      const value =
+        typeof amount === 'number' && Number.isFinite(amount) ? decimalText(at('amount'), amount) : amount;
+      if (typeof value !== 'string' || !DECIMAL.test(value))
+        invalid(at('amount'), `${shown(amount)} is not a decimal amount`);
+      if (/^-?0*\d{11,}/.test(value))
+        invalid(at('amount'), 'is too large (at most 10 digits before the point)');
+      room.amount = value;
+    }
+  });
+}
+
+/**
+ * Stage 4: required fields, the config's field rules, then the canonical shape; `rooms.X` rules
+ * and the room shape for every room (v2). `grouped` rooms need their own external id.
+ */
 export function compileFieldRules(
   rules: PmsConfigDocument['validation_rules'],
-): (record: MappedRecord) => void {
+  grouped = false,
+): (record: MappedRecord, rooms?: MappedRoom[] | null) => void {
   const required = [...new Set([...LEDGER_REQUIRED, ...(rules?.required ?? [])])];
-  const checks = Object.entries(rules?.fields ?? {}).map(([field, rule]) => ({
-    field: field as CanonicalField,
-    check: compileFieldRule(field, rule as FieldRule),
-  }));
-  return (record) => {
+  const checks: Array<{ field: CanonicalField; check: (value: unknown) => void }> = [];
+  const roomChecks: Array<{ field: RoomField; rule: FieldRule }> = [];
+  for (const [field, rule] of Object.entries(rules?.fields ?? {})) {
+    if (field.startsWith('rooms.'))
+      roomChecks.push({ field: field.slice(6) as RoomField, rule: rule as FieldRule });
+    else checks.push({ field: field as CanonicalField, check: compileFieldRule(field, rule as FieldRule) });
+  }
+  // A rule's error names the room it failed on: compiled once per room position, on demand.
+  const perRoom = new Map<string, (value: unknown) => void>();
+  const roomCheck = (i: number, field: RoomField, rule: FieldRule) => {
+    const name = `rooms[${i}].${field}`;
+    let check = perRoom.get(name);
+    if (!check) {
+      check = compileFieldRule(name, rule);
+      if (perRoom.size < 10_000) perRoom.set(name, check);
+    }
+    return check;
+  };
+  return (record, rooms) => {
     for (const field of required) {
       if (record[field] === null || record[field] === undefined) invalid(field, 'is required');
     }
@@ -264,6 +353,14 @@ export function compileFieldRules(
       if (value !== null && value !== undefined) check(value);
     }
     checkCanonicalShape(record);
+    if (!rooms) return;
+    rooms.forEach((room, i) => {
+      for (const { field, rule } of roomChecks) {
+        const value = room[field];
+        if (value !== null && value !== undefined) roomCheck(i, field, rule)(value);
+      }
+    });
+    checkRoomShape(rooms, grouped);
   };
 }
 
@@ -278,14 +375,26 @@ export interface BusinessContext {
  */
 export function compileBusinessRules(
   rules: PmsConfigDocument['validation_rules'],
-): (record: MappedRecord, context: BusinessContext) => void {
+): (record: MappedRecord, context: BusinessContext, rooms?: MappedRoom[] | null) => void {
   const listed = rules?.business_rules ?? [];
-  return (record, context) => {
+  return (record, context, rooms) => {
     const checkIn = record.check_in as string;
     const checkOut = record.check_out as string;
     const nights = daysBetween(checkIn, checkOut);
     if (nights < 1)
       throw new PMSBusinessRuleError('check_out', `must be after check_in (${checkIn} → ${checkOut})`);
+    // The ledger keeps one stay per booking: every room of it stays the booking's nights.
+    rooms?.forEach((room, i) => {
+      for (const field of ['check_in', 'check_out'] as const) {
+        const value = room[field];
+        if (value === null || value === undefined || value === record[field]) continue;
+        throw new PMSBusinessRuleError(
+          `rooms[${i}].${field}`,
+          `room ${i} stays ${String(room.check_in ?? checkIn)} → ${String(room.check_out ?? checkOut)}, the booking ` +
+            `${checkIn} → ${checkOut}: the rooms of one booking share its stay here`,
+        );
+      }
+    });
     for (const rule of listed) {
       switch (rule.rule) {
         case 'max_stay_nights':
@@ -312,14 +421,24 @@ export function compileBusinessRules(
           break;
         }
         case 'room_type_known': {
-          const code = record.room_type_code;
-          if (context.roomTypeCodes && (typeof code !== 'string' || !context.roomTypeCodes.has(code))) {
+          const codes = rooms
+            ? rooms.map((room, i) => [`rooms[${i}].room_type_code`, room.room_type_code] as const)
+            : ([['room_type_code', record.room_type_code]] as const);
+          if (rooms && rooms.length === 0 && context.roomTypeCodes) {
             throw new PMSBusinessRuleError(
-              'room_type_code',
-              code === null || code === undefined
-                ? 'is missing, and room_type_known requires a room type'
-                : `${shown(code)} is not a room type code of this hotel`,
+              'rooms',
+              'the booking has no room, and room_type_known requires one',
             );
+          }
+          for (const [field, code] of codes) {
+            if (context.roomTypeCodes && (typeof code !== 'string' || !context.roomTypeCodes.has(code))) {
+              throw new PMSBusinessRuleError(
+                field,
+                code === null || code === undefined
+                  ? 'is missing, and room_type_known requires a room type'
+                  : `${shown(code)} is not a room type code of this hotel`,
+              );
+            }
           }
           break;
         }

@@ -10,18 +10,22 @@ export interface QuarantineInsert {
   message: string;
   external_id: string | null;
   raw: unknown;
+  /** What the record's joins matched on its page (v2), so a replay maps it the same way. */
+  context?: Record<string, unknown> | null;
 }
 
 /** One statement for a batch's bad records. */
 export async function insertErrors(tx: Tx, rows: QuarantineInsert[]): Promise<void> {
   if (rows.length === 0) return;
   await sql`
-    INSERT INTO ingestion_error (sync_run_id, property_id, stage, error_type, field, message, external_id, raw)
+    INSERT INTO ingestion_error (sync_run_id, property_id, stage, error_type, field, message, external_id, raw,
+      context)
     SELECT * FROM unnest(
       ${rows.map((r) => r.sync_run_id)}::uuid[], ${rows.map((r) => r.property_id)}::uuid[],
       ${rows.map((r) => r.stage)}::text[], ${rows.map((r) => r.error_type)}::text[],
       ${rows.map((r) => r.field)}::text[], ${rows.map((r) => r.message)}::text[],
-      ${rows.map((r) => r.external_id)}::text[], ${rows.map((r) => JSON.stringify(r.raw ?? null))}::jsonb[]
+      ${rows.map((r) => r.external_id)}::text[], ${rows.map((r) => JSON.stringify(r.raw ?? null))}::jsonb[],
+      ${rows.map((r) => (r.context ? JSON.stringify(r.context) : null))}::jsonb[]
     )`.execute(tx);
 }
 
@@ -84,10 +88,10 @@ export function pendingErrors(
   db: Db,
   propertyId: string,
   filter: { syncRunId?: string; ids?: string[]; limit: number },
-): Promise<Array<{ id: string; raw: unknown }>> {
+): Promise<Array<{ id: string; raw: unknown; context: unknown }>> {
   let query = db
     .selectFrom('ingestion_error')
-    .select(['id', 'raw'])
+    .select(['id', 'raw', 'context'])
     .where('property_id', '=', propertyId)
     .where('replay_status', '=', 'pending');
   if (filter.syncRunId) query = query.where('sync_run_id', '=', filter.syncRunId);

@@ -7,12 +7,14 @@ import type { ConfigRow } from '../config/config.repository.ts';
 import { findConfigById } from '../config/config.repository.ts';
 import { findConnectionById, lockConnection } from '../connections/connection.repository.ts';
 import { openSecrets } from '../connections/secret-box.ts';
-import { fetchPages } from '../connector/http-connector.ts';
-import { redactor } from '../connector/placeholders.ts';
+import { type AckRequest, createConnector, type FetchedPage } from '../connector/http-connector.ts';
+import { type Redactor, redactor } from '../connector/placeholders.ts';
 import { budgetFor, type RequestBudget } from '../connector/rate-budget.ts';
 import { PMSConnectionError, PMSError } from '../integrations.errors.ts';
+import type { Joined } from '../mapping/joins.ts';
 import type { CanonicalBooking } from '../pipeline/canonical.ts';
 import { compilePipeline, type Pipeline } from '../pipeline/pipeline.ts';
+import * as pendingAcks from './ack.repository.ts';
 import { CursorTracker } from './cursor.ts';
 import { knownFields, saveFingerprint } from './drift.repository.ts';
 import { compareFields, FieldCensus } from './drift.ts';
@@ -20,6 +22,7 @@ import { type BatchOutcome, writeBatch } from './ledger-batch.ts';
 import { hotelLookups } from './lookup.repository.ts';
 import { prefetch } from './prefetch.ts';
 import * as quarantine from './quarantine.repository.ts';
+import { VanishedBookings } from './reconcile.ts';
 import * as runs from './sync.repository.ts';
 import { type RunView, toRunView } from './sync.views.ts';
 
@@ -61,7 +64,10 @@ export interface RunProgress {
 export type ProgressListener = (progress: RunProgress) => void | Promise<void>;
 
 interface Page {
-  records: Array<{ raw: unknown; errorId?: string }>;
+  /** `joined`: what a quarantined record's joins matched on its page (a replay reads no page). */
+  records: Array<{ raw: unknown; errorId?: string; joined?: Joined }>;
+  /** What the connector asks of the commit of this page (a window's cursor, a queue's acks). */
+  fetched?: FetchedPage;
 }
 
 const pipelines = new Map<string, Pipeline>();
@@ -106,7 +112,9 @@ export function createRunExecutor(deps: ExecutorDeps) {
       events_ms: 0,
     };
     const connection = await findConnectionById(db, claimed.connection_id);
-    let redact = (text: string) => text;
+    let redact: (text: string) => string = (text) => text;
+    // A window's cursor, saved with the span it closes: a failed run keeps the last one committed.
+    let committedCursor: string | undefined;
     const abort = new AbortController();
     // Beats while the run lives, also while it waits on the PMS, so that only a run whose process
     // is gone falls silent.
@@ -130,11 +138,19 @@ export function createRunExecutor(deps: ExecutorDeps) {
           'the connection secrets cannot be decrypted (was PMS_SECRETS_KEY changed?); set them again',
         );
       }
-      redact = redactor(secrets);
+      const redacting: Redactor = redactor(secrets);
+      redact = redacting;
       const lookups = await hotelLookups(db, connection.property_id);
       const roomTypeCodes = new Set(lookups.roomTypeIds.keys());
       const pipeline = pipelineFor(config);
       const replay = claimed.trigger === 'replay';
+      // Records half: the hotel's value maps and time zone for the transforms; a listing read whole
+      // from the initial cursor may reconcile the bookings it no longer returns.
+      const env = { valueMaps: connection.value_maps, timezone: lookups.timezone };
+      const fullListing =
+        !replay && !config.document.source.ack && (claimed.full_listing || connection.cursor === null);
+      const reconciliation = config.document.reconciliation;
+      const vanished = fullListing && reconciliation ? new VanishedBookings(reconciliation) : undefined;
       const cursor = new CursorTracker(config.document.source.incremental, connection.cursor);
       const census = new FieldCensus();
       const unknownRoomTypes = new Map<string, number>();
@@ -149,7 +165,72 @@ export function createRunExecutor(deps: ExecutorDeps) {
         quarantined: 0,
       };
 
+      const transportWarnings: Record<string, unknown> = {};
+      const connector = replay
+        ? undefined
+        : createConnector({
+            config: config.document,
+            baseUrl: connection.base_url,
+            hotelExternalId: connection.hotel_external_id,
+            secrets,
+            cursor: claimed.full_listing ? null : connection.cursor,
+            budget: budget(
+              `${config.pms_type}|${new URL(connection.base_url).origin}`,
+              config.document.source.rate_limit?.requests_per_second,
+            ),
+            signal: abort.signal,
+            allowedNetworks: deps.allowedNetworks,
+            secretOrigins: connection.secret_origins ?? [],
+            tokenCacheKey: connection.id,
+            redact: redacting,
+            onWarning: (key, message) => {
+              transportWarnings[key] = message;
+            },
+            onRetry: (info) =>
+              logger.warn(
+                { run: runId, property: connection.property_id, ...info },
+                'retrying a PMS request',
+              ),
+          });
+      // Acknowledgements go to the hotel and PMS they were read from, never to another.
+      const ackScope = `${connection.hotel_external_id}|${connection.base_url}`;
+      /** Sends acknowledgements in order; the first refusal stops (the rest waits for the next run). */
+      const sendAcks = async (list: AckRequest[]): Promise<boolean> => {
+        const done: string[] = [];
+        let ok = true;
+        for (const ack of list) {
+          try {
+            await connector!.acknowledge(ack);
+            done.push(ack.key);
+          } catch (error) {
+            if (!(error instanceof PMSConnectionError)) throw error;
+            ok = false;
+            transportWarnings.ack_error = redact(error.message);
+            await pendingAcks.failPendingAck(db, connection.id, ack.key, redact(error.message));
+            logger.warn(
+              { run: runId, error: redact(error.message) },
+              'a PMS acknowledgement failed; retried at the next run',
+            );
+            break;
+          }
+        }
+        await pendingAcks.deletePendingAcks(db, connection.id, done);
+        return ok;
+      };
+      if (connector && config.document.source.ack) {
+        // What an earlier run committed but could not acknowledge goes first.
+        const stored = await pendingAcks.pendingAcks(db, connection.id, 1000);
+        const elsewhere = stored.filter((row) => row.scope !== ackScope).map((row) => row.ack_key);
+        await pendingAcks.deletePendingAcks(db, connection.id, elsewhere);
+        await sendAcks(
+          stored
+            .filter((row) => row.scope === ackScope)
+            .map((row) => ({ key: row.ack_key, items: row.items })),
+        );
+      }
+
       let accepted: CanonicalBooking[] = [];
+      let acceptedFrom: Array<{ raw: unknown; errorId?: string; joined?: Joined }> = [];
       let rejected: quarantine.QuarantineInsert[] = [];
       let replayed: Array<{ id: string; status: 'ingested' | 'failed' }> = [];
       let pending = { pages: 0, fetched: 0 };
@@ -170,6 +251,22 @@ export function createRunExecutor(deps: ExecutorDeps) {
           },
           accepted,
         );
+        // Grouped records the assembly refused are quarantined like any other bad record.
+        for (const { index, error } of outcome.rejected) {
+          const from = acceptedFrom[index]!;
+          rejected.push(
+            quarantined(
+              runId,
+              connection.property_id,
+              error,
+              accepted[index]!.external_id,
+              from.raw,
+              from.joined,
+            ),
+          );
+          const retried = from.errorId ? replayed.find((r) => r.id === from.errorId) : undefined;
+          if (retried) retried.status = 'failed';
+        }
         await quarantine.insertErrors(tx, rejected);
         await quarantine.markReplayed(tx, replayed, runId);
         const delta = {
@@ -193,6 +290,7 @@ export function createRunExecutor(deps: ExecutorDeps) {
       const settle = async (delta: Omit<RunProgress, 'run'>) => {
         for (const key of Object.keys(delta) as Array<keyof typeof delta>) progress[key] += delta[key];
         accepted = [];
+        acceptedFrom = [];
         rejected = [];
         replayed = [];
         pending = { pages: 0, fetched: 0 };
@@ -201,67 +299,69 @@ export function createRunExecutor(deps: ExecutorDeps) {
 
       const pages: AsyncIterator<Page> = replay
         ? replayPages(db, connection.property_id, claimed.replay_filter ?? {})
-        : mapPages(
-            fetchPages({
-              config: config.document,
-              baseUrl: connection.base_url,
-              hotelExternalId: connection.hotel_external_id,
-              secrets,
-              cursor: connection.cursor,
-              budget: budget(
-                `${config.pms_type}|${new URL(connection.base_url).origin}`,
-                config.document.source.rate_limit?.requests_per_second,
-              ),
-              signal: abort.signal,
-              allowedNetworks: deps.allowedNetworks,
-              onRetry: (info) =>
-                logger.warn(
-                  { run: runId, property: connection.property_id, ...info },
-                  'retrying a PMS request',
-                ),
-            }),
-          );
+        : mapPages(connector!.pages());
 
       let waited = performance.now();
       for await (const page of prefetch(pages)) {
-        timings.fetch_ms += performance.now() - waited;
-        const mapStart = performance.now();
-        pending.pages += 1;
-        for (const { raw, errorId } of page.records) {
-          pending.fetched += 1;
-          if (!replay) {
-            census.add(raw);
-            cursor.observe(raw);
+        try {
+          timings.fetch_ms += performance.now() - waited;
+          const mapStart = performance.now();
+          const fetched = page.fetched;
+          if (!fetched?.marker) pending.pages += 1;
+          if (fetched?.responseCursor !== undefined) cursor.observeResponse(fetched.responseCursor);
+          for (const { raw, errorId, joined } of page.records) {
+            pending.fetched += 1;
+            if (!replay) {
+              census.add(raw);
+              cursor.observe(raw);
+            }
+            const result = pipeline.process(raw, { roomTypeCodes, env, page: fetched?.body, joined });
+            vanished?.observe(result);
+            if (result.ok) {
+              accepted.push(result.booking);
+              acceptedFrom.push({ raw, errorId, joined });
+            } else {
+              rejected.push(
+                quarantined(
+                  runId,
+                  connection.property_id,
+                  result.error,
+                  result.externalId,
+                  raw,
+                  result.joined,
+                ),
+              );
+            }
+            if (errorId) replayed.push({ id: errorId, status: result.ok ? 'ingested' : 'failed' });
           }
-          const result = pipeline.process(raw, { roomTypeCodes });
-          if (result.ok) {
-            accepted.push(result.booking);
-          } else {
-            rejected.push({
-              sync_run_id: runId,
-              property_id: connection.property_id,
-              stage: result.error.stage,
-              error_type: result.error.errorType,
-              field: result.error.field,
-              message: result.error.message,
-              external_id: result.externalId,
-              raw,
-            });
+          timings.map_ms += performance.now() - mapStart;
+          // A window span's end and a queue page are committed at once: the cursor and the acks wait for it.
+          const commitNow = fetched?.checkpoint !== undefined || fetched?.settle !== undefined;
+          if (commitNow || accepted.length + rejected.length >= batchSize) {
+            const writeStart = performance.now();
+            const acks = fetched?.acks ?? [];
+            await settle(
+              await db.transaction().execute(async (tx) => {
+                // A queue is acknowledged right after this commit: it must be on disk first, or a crash
+                // would lose records the PMS no longer holds.
+                if (acks.length === 0) await runs.commitWithoutFlush(tx);
+                const delta = await write(tx);
+                if (fetched?.checkpoint !== undefined)
+                  await runs.saveCursor(tx, connection.id, fetched.checkpoint);
+                await pendingAcks.insertPendingAcks(tx, connection.id, ackScope, acks);
+                return delta;
+              }),
+            );
+            timings.write_ms += performance.now() - writeStart;
+            if (fetched?.checkpoint !== undefined) committedCursor = fetched.checkpoint;
+            if (fetched?.settle) fetched.settle((await sendAcks(acks)) ? 'continue' : 'stop');
           }
-          if (errorId) replayed.push({ id: errorId, status: result.ok ? 'ingested' : 'failed' });
+          waited = performance.now();
+        } catch (error) {
+          // Wakes a queue read waiting for this page's commit, so the fetch unwinds instead of hanging.
+          abort.abort();
+          throw error;
         }
-        timings.map_ms += performance.now() - mapStart;
-        if (accepted.length + rejected.length >= batchSize) {
-          const writeStart = performance.now();
-          await settle(
-            await db.transaction().execute(async (tx) => {
-              await runs.commitWithoutFlush(tx);
-              return write(tx);
-            }),
-          );
-          timings.write_ms += performance.now() - writeStart;
-        }
-        waited = performance.now();
       }
 
       // The last batch commits with the cursor, the drift report and the run's outcome.
@@ -280,6 +380,18 @@ export function createRunExecutor(deps: ExecutorDeps) {
         if (unknownRoomTypes.size > 0)
           warnings.unknown_room_type_codes = Object.fromEntries(unknownRoomTypes);
         if (withoutRoomType > 0) warnings.bookings_without_room_type = withoutRoomType;
+        Object.assign(warnings, transportWarnings);
+        if (connector && config.document.source.ack) {
+          const waiting = await pendingAcks.countPendingAcks(tx, connection.id);
+          if (waiting > 0) warnings.pending_acks = waiting;
+        }
+        await vanished?.finish(tx, {
+          runId,
+          propertyId: connection.property_id,
+          source: `pms:${config.pms_type}`,
+          timezone: lookups.timezone,
+          applyImportedChanges: deps.applyImportedChanges,
+        });
         timings.write_ms += performance.now() - writeStart;
         // Still running: write() locked the run and checked it.
         const row = (await runs.finishRun(tx, runId, {
@@ -321,7 +433,7 @@ export function createRunExecutor(deps: ExecutorDeps) {
       const failed = await db.transaction().execute(async (tx) => {
         const row = await runs.finishRun(tx, runId, {
           status: 'failed',
-          cursor_after: connection?.cursor ?? null,
+          cursor_after: committedCursor ?? connection?.cursor ?? null,
           schema_drift: null,
           warnings: null,
           timings: roundTimings({ ...timings, total_ms: performance.now() - started }),
@@ -410,8 +522,30 @@ function roundTimings(timings: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)]));
 }
 
-async function* mapPages(source: AsyncIterable<{ records: unknown[] }>): AsyncGenerator<Page> {
-  for await (const page of source) yield { records: page.records.map((raw) => ({ raw })) };
+async function* mapPages(source: AsyncIterable<FetchedPage>): AsyncGenerator<Page> {
+  for await (const page of source) yield { records: page.records.map((raw) => ({ raw })), fetched: page };
+}
+
+/** A quarantine row for a record that failed a stage, with what its joins matched (for a replay). */
+function quarantined(
+  runId: string,
+  propertyId: string,
+  error: PMSError,
+  externalId: string | null,
+  raw: unknown,
+  joined: Joined | undefined,
+): quarantine.QuarantineInsert {
+  return {
+    sync_run_id: runId,
+    property_id: propertyId,
+    stage: error.stage,
+    error_type: error.errorType,
+    field: error.field,
+    message: error.message,
+    external_id: externalId,
+    raw,
+    context: joined ? { joins: joined } : null,
+  };
 }
 
 /** A replay reads the hotel's pending quarantine instead of the PMS, a page at a time. */
@@ -426,6 +560,12 @@ async function* replayPages(
     limit: 100_000,
   });
   for (let i = 0; i < rows.length; i += 500) {
-    yield { records: rows.slice(i, i + 500).map((row) => ({ raw: row.raw, errorId: row.id })) };
+    yield {
+      records: rows.slice(i, i + 500).map((row) => ({
+        raw: row.raw,
+        errorId: row.id,
+        joined: (row.context as { joins?: Joined } | null)?.joins,
+      })),
+    };
   }
 }

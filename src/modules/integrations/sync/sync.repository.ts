@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db, Tx } from '../../../db/database.ts';
 import type { SyncRunStatus } from '../../../db/schema.ts';
+import type { ReconciliationReport } from './reconcile.ts';
 
 export interface RunRow {
   id: string;
@@ -26,6 +27,9 @@ export interface RunRow {
   error: string | null;
   requested_by: string | null;
   replay_filter: { sync_run_id?: string; error_ids?: string[] } | null;
+  /** Reads every booking from the initial cursor (v2), and reconciles those the PMS no longer lists. */
+  full_listing: boolean;
+  reconciliation: ReconciliationReport | null;
   sort_key: string;
 }
 
@@ -56,6 +60,8 @@ const runColumns = [
   'error',
   'requested_by',
   'replay_filter',
+  'full_listing',
+  'reconciliation',
 ] as const;
 
 export function getRun(db: Db | Tx, id: string): Promise<RunRow | undefined> {
@@ -80,6 +86,7 @@ export async function queueRun(
     requested_by: string | null;
     cursor_before: string | null;
     replay_filter?: RunRow['replay_filter'];
+    full_listing?: boolean;
   },
 ): Promise<{ run: RunRow; joined: boolean }> {
   const values = {
@@ -307,4 +314,9 @@ export function listRuns(db: Db, filter: RunFilter): Promise<RunRow[]> {
  */
 export async function commitWithoutFlush(tx: Tx): Promise<void> {
   await sql`SET LOCAL synchronous_commit = off`.execute(tx);
+}
+
+/** Saves a connection's cursor mid-run (a committed window span), in the transaction that commits it. */
+export async function saveCursor(tx: Tx, connectionId: string, cursor: string): Promise<void> {
+  await tx.updateTable('pms_connection').set({ cursor }).where('id', '=', connectionId).execute();
 }

@@ -8,6 +8,7 @@ import { assertIntegrationAdmin } from '../integrations.access.ts';
 import { ConnectionMissingError } from '../integrations.errors.ts';
 import { mapBounded } from './prefetch.ts';
 import * as quarantine from './quarantine.repository.ts';
+import { listVanished } from './reconcile.repository.ts';
 import {
   ABANDONED_AFTER_SECONDS,
   createRunExecutor,
@@ -49,6 +50,7 @@ export function createSyncService(deps: SyncServiceDeps) {
     propertyId: string,
     trigger: 'manual' | 'replay',
     replayFilter?: { sync_run_id?: string; error_ids?: string[] },
+    fullListing = false,
   ) {
     const connection = await findConnection(db, propertyId);
     if (!connection) throw new ConnectionMissingError(propertyId);
@@ -62,6 +64,7 @@ export function createSyncService(deps: SyncServiceDeps) {
       requested_by: ctx?.actor.id ?? null,
       cursor_before: connection.cursor,
       replay_filter: replayFilter,
+      full_listing: fullListing,
     });
     if (!queued.joined && ctx) {
       await db.transaction().execute((tx) =>
@@ -70,7 +73,11 @@ export function createSyncService(deps: SyncServiceDeps) {
           entityType: 'sync_run',
           entityId: queued.run.id,
           propertyId,
-          diff: { trigger, ...(replayFilter ? { replay_filter: replayFilter } : {}) },
+          diff: {
+            trigger,
+            ...(replayFilter ? { replay_filter: replayFilter } : {}),
+            ...(fullListing ? { full_listing: true } : {}),
+          },
         }),
       );
     }
@@ -115,9 +122,13 @@ export function createSyncService(deps: SyncServiceDeps) {
   return {
     execute: executor.execute,
 
-    async request(ctx: Context, input: { property_id: string; wait?: boolean }) {
+    /** `full`: read every booking from the initial cursor, and reconcile those the PMS no longer lists. */
+    async request(ctx: Context, input: { property_id: string; wait?: boolean; full?: boolean }) {
       assertCanAdminProperty(ctx.actor, input.property_id);
-      return start(await queue(ctx, input.property_id, 'manual'), input.wait ?? false);
+      return start(
+        await queue(ctx, input.property_id, 'manual', undefined, input.full ?? false),
+        input.wait ?? false,
+      );
     },
 
     async replay(
@@ -231,6 +242,38 @@ export function createSyncService(deps: SyncServiceDeps) {
       });
       const page = pageOf(rows, query.limit, (r) => r.sort_key);
       return { results: page.results.map(toErrorView), next_cursor: page.next_cursor };
+    },
+
+    /** Bookings full listings no longer returned, reported or cancelled by reconciliation (v2). */
+    async listVanished(
+      actor: Actor,
+      query: { sync_run_id?: string; property_id?: string; limit: number; cursor?: string },
+    ) {
+      assertIntegrationAdmin(actor);
+      const after = decodeCursor(query.cursor);
+      const rows = await listVanished(db, {
+        propertyIds: propertyScope(actor),
+        propertyId: query.property_id,
+        syncRunId: query.sync_run_id,
+        after: after ? { sortKey: String(after.sortKey), id: after.id } : undefined,
+        limit: query.limit,
+      });
+      const page = pageOf(rows, query.limit, (r) => r.sort_key);
+      return {
+        results: page.results.map((r) => ({
+          id: r.id,
+          sync_run_id: r.sync_run_id,
+          property_id: r.property_id,
+          reservation_id: r.reservation_id,
+          external_id: r.external_id,
+          check_in: r.check_in,
+          check_out: r.check_out,
+          status_before: r.status_before,
+          action: r.action,
+          created_at: r.created_at.toISOString(),
+        })),
+        next_cursor: page.next_cursor,
+      };
     },
 
     /** Waits for runs started in the background (graceful shutdown). */

@@ -22,6 +22,8 @@ export interface RunView {
   warnings: RunRow['warnings'];
   timings: RunRow['timings'];
   error: string | null;
+  full_listing: boolean;
+  reconciliation: RunRow['reconciliation'];
 }
 
 export function toRunView(row: RunRow): RunView {
@@ -45,6 +47,8 @@ export function toRunView(row: RunRow): RunView {
     warnings: row.warnings,
     timings: row.timings,
     error: row.error,
+    full_listing: row.full_listing,
+    reconciliation: row.reconciliation,
   };
 }
 

@@ -19,7 +19,20 @@ export interface ExistingBooking {
   guest_id: string | null;
   source_updated_at: Date | null;
   content_hash: string | null;
-  room_type_id: string | null;
+  /** The PMS details of a one-room booking (format v1 keeps no per-room rows: these are its room). */
+  room_type_code: string | null;
+  room_number: string | null;
+  rate_plan_code: string | null;
+  adults: number | null;
+  children: number | null;
+  total_amount: string;
+  currency: string;
+  notes: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  full_name: string | null;
+  email: string | null;
+  phone: string | null;
 }
 
 /** The hotel's bookings with these external ids, locked until the batch commits. */
@@ -32,15 +45,82 @@ export async function findExisting(
   if (externalIds.length === 0) return [];
   const result = await sql<ExistingBooking>`
     SELECT r.id, r.external_id, r.confirmation_code, r.status, r.check_in, r.check_out, r.guest_id,
-           r.source_updated_at, pb.content_hash, rr.room_type_id
+           r.source_updated_at, pb.content_hash, pb.room_type_code, pb.room_number, pb.rate_plan_code, pb.adults,
+           pb.children, r.total_amount, trim(r.currency) AS currency, r.notes,
+           g.first_name, g.last_name, g.full_name, g.email, g.phone
     FROM reservation r
     LEFT JOIN pms_booking pb ON pb.reservation_id = r.id
-    LEFT JOIN LATERAL (
-      SELECT room_type_id FROM reservation_room WHERE reservation_id = r.id ORDER BY created_at LIMIT 1
-    ) rr ON true
+    LEFT JOIN guest g ON g.id = r.guest_id
     WHERE r.property_id = ${propertyId} AND r.source = ${source} AND r.external_id = ANY(${externalIds}::text[])
     FOR UPDATE OF r`.execute(tx);
   return result.rows;
+}
+
+/** A reservation_room row of an imported booking: the nights it holds are its reservation's. */
+export interface HeldRoom {
+  id: string;
+  reservation_id: string;
+  room_type_id: string;
+  room_id: string | null;
+}
+
+/** The PMS's view of one room, as stored (pms_booking_room). */
+export interface StoredRoom {
+  reservation_id: string;
+  room_key: string;
+  position: number;
+  external_id: string | null;
+  status: ReservationStatus | null;
+  check_in: string | null;
+  check_out: string | null;
+  room_type_code: string | null;
+  room_number: string | null;
+  rate_plan_code: string | null;
+  adults: number | null;
+  children: number | null;
+  amount: string | null;
+  source_updated_at: Date | null;
+  reservation_room_id: string | null;
+}
+
+/** The rooms of locked reservations: their reservation_room rows and the PMS's view of each room. */
+export async function findRooms(
+  tx: Tx,
+  reservationIds: string[],
+): Promise<{ held: HeldRoom[]; stored: StoredRoom[] }> {
+  if (reservationIds.length === 0) return { held: [], stored: [] };
+  const [held, stored] = await Promise.all([
+    sql<HeldRoom>`
+      SELECT id, reservation_id, room_type_id, room_id FROM reservation_room
+      WHERE reservation_id = ANY(${reservationIds}::uuid[]) ORDER BY created_at, id`.execute(tx),
+    sql<StoredRoom>`
+      SELECT reservation_id, room_key, position, external_id, status, check_in, check_out, room_type_code,
+             room_number, rate_plan_code, adults, children, amount, source_updated_at, reservation_room_id
+      FROM pms_booking_room WHERE reservation_id = ANY(${reservationIds}::uuid[]) ORDER BY position`.execute(
+      tx,
+    ),
+  ]);
+  return { held: held.rows, stored: stored.rows };
+}
+
+/**
+ * External ids of the hotel's bookings that hold one of these grouped rooms under another group: a
+ * room the PMS moved to another group leaves its old booking in the same batch.
+ */
+export async function bookingsHoldingRooms(
+  tx: Tx,
+  propertyId: string,
+  source: string,
+  roomExternalIds: string[],
+  exceptExternalIds: string[],
+): Promise<string[]> {
+  if (roomExternalIds.length === 0) return [];
+  const result = await sql<{ external_id: string }>`
+    SELECT DISTINCT r.external_id FROM pms_booking_room pbr
+    JOIN reservation r ON r.id = pbr.reservation_id
+    WHERE pbr.property_id = ${propertyId} AND pbr.external_id = ANY(${roomExternalIds}::text[])
+      AND r.source = ${source} AND r.external_id <> ALL(${exceptExternalIds}::text[])`.execute(tx);
+  return result.rows.map((r) => r.external_id);
 }
 
 export interface GuestWrite {
@@ -78,6 +158,8 @@ export async function updateGuests(tx: Tx, guests: GuestWrite[]): Promise<void> 
 }
 
 export interface ReservationWrite {
+  /** Decided under the batch's locks from every room's own version (grouped rooms): no version guard. */
+  force?: boolean;
   id: string;
   confirmation_code: string;
   external_id: string;
@@ -146,10 +228,10 @@ export async function updateReservations(tx: Tx, rows: ReservationWrite[]): Prom
       ${pgArray(rows.map((r) => r.check_in))}::date[], ${pgArray(rows.map((r) => r.check_out))}::date[],
       ${pgArray(rows.map((r) => r.guest_id))}::uuid[], ${pgArray(rows.map((r) => r.total_amount))}::numeric[],
       ${pgArray(rows.map((r) => r.currency))}::text[], ${pgArray(rows.map((r) => r.notes))}::text[],
-      ${pgArray(rows.map((r) => r.source_updated_at))}::timestamptz[]
-    ) AS v(id, status, check_in, check_out, guest_id, total_amount, currency, notes, source_updated_at)
+      ${pgArray(rows.map((r) => r.source_updated_at))}::timestamptz[], ${pgArray(rows.map((r) => r.force === true))}::boolean[]
+    ) AS v(id, status, check_in, check_out, guest_id, total_amount, currency, notes, source_updated_at, force)
     WHERE r.id = v.id
-      AND (r.source_updated_at IS NULL OR v.source_updated_at IS NULL OR v.source_updated_at > r.source_updated_at)
+      AND (v.force OR r.source_updated_at IS NULL OR v.source_updated_at IS NULL OR v.source_updated_at > r.source_updated_at)
     RETURNING r.id`.execute(tx);
   return result.rows.map((r) => r.id);
 }
@@ -164,16 +246,31 @@ export interface RoomWrite {
   amount: string;
 }
 
-/** A PMS booking is one room: its row is replaced whole when the booking changes. */
-export async function replaceRooms(
-  tx: Tx,
-  propertyId: string,
-  replacedFor: string[],
-  rooms: RoomWrite[],
-): Promise<void> {
-  if (replacedFor.length > 0) {
-    await sql`DELETE FROM reservation_room WHERE reservation_id = ANY(${replacedFor}::uuid[])`.execute(tx);
-  }
+/** reservation_room rows of rooms that left their booking (or stopped holding nights). */
+export async function deleteRooms(tx: Tx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await sql`DELETE FROM reservation_room WHERE id = ANY(${ids}::uuid[])`.execute(tx);
+}
+
+/**
+ * Rooms that stay in their booking, changed in place: one room changed at the PMS changes that row
+ * only, and the others keep their ids and their room assignments.
+ */
+export async function updateRooms(tx: Tx, rooms: Omit<RoomWrite, 'reservation_id'>[]): Promise<void> {
+  if (rooms.length === 0) return;
+  await sql`
+    UPDATE reservation_room rr SET room_type_id = v.room_type_id, room_id = v.room_id, adults = v.adults,
+      children = v.children, amount = v.amount
+    FROM unnest(
+      ${pgArray(rooms.map((r) => r.id))}::uuid[], ${pgArray(rooms.map((r) => r.room_type_id))}::uuid[],
+      ${pgArray(rooms.map((r) => r.room_id))}::uuid[], ${pgArray(rooms.map((r) => r.adults))}::int[],
+      ${pgArray(rooms.map((r) => r.children))}::int[], ${pgArray(rooms.map((r) => r.amount))}::numeric[]
+    ) AS v(id, room_type_id, room_id, adults, children, amount)
+    WHERE rr.id = v.id`.execute(tx);
+}
+
+/** New reservation_room rows, one per room that holds nights. */
+export async function insertRooms(tx: Tx, propertyId: string, rooms: RoomWrite[]): Promise<void> {
   if (rooms.length === 0) return;
   await sql`
     INSERT INTO reservation_room (id, reservation_id, property_id, room_type_id, room_id, adults, children, amount)
@@ -188,6 +285,7 @@ export async function replaceRooms(
 
 export interface PmsBookingWrite {
   reservation_id: string;
+  rate_plan_code: string | null;
   room_type_code: string | null;
   room_number: string | null;
   adults: number | null;
@@ -213,19 +311,85 @@ export async function upsertPmsBookings(
     ? sql`ON CONFLICT (reservation_id) DO UPDATE SET
       connection_id = excluded.connection_id, room_type_code = excluded.room_type_code,
       room_number = excluded.room_number, adults = excluded.adults, children = excluded.children,
-      content_hash = excluded.content_hash, last_sync_run_id = excluded.last_sync_run_id, updated_at = now()`
+      rate_plan_code = excluded.rate_plan_code, content_hash = excluded.content_hash,
+      last_sync_run_id = excluded.last_sync_run_id, updated_at = now()`
     : sql``;
   await sql`
     INSERT INTO pms_booking (reservation_id, property_id, connection_id, room_type_code, room_number, adults,
-      children, content_hash, last_sync_run_id)
+      children, rate_plan_code, content_hash, last_sync_run_id)
     SELECT v.reservation_id, ${propertyId}::uuid, ${connectionId}::uuid, v.room_type_code, v.room_number, v.adults,
-      v.children, v.content_hash, ${runId}::uuid
+      v.children, v.rate_plan_code, v.content_hash, ${runId}::uuid
     FROM unnest(
       ${pgArray(rows.map((r) => r.reservation_id))}::uuid[], ${pgArray(rows.map((r) => r.room_type_code))}::text[],
       ${pgArray(rows.map((r) => r.room_number))}::text[], ${pgArray(rows.map((r) => r.adults))}::int[],
-      ${pgArray(rows.map((r) => r.children))}::int[], ${pgArray(rows.map((r) => r.content_hash))}::text[]
-    ) AS v(reservation_id, room_type_code, room_number, adults, children, content_hash)
+      ${pgArray(rows.map((r) => r.children))}::int[], ${pgArray(rows.map((r) => r.rate_plan_code))}::text[],
+      ${pgArray(rows.map((r) => r.content_hash))}::text[]
+    ) AS v(reservation_id, room_type_code, room_number, adults, children, rate_plan_code, content_hash)
     ${onConflict}`.execute(tx);
+}
+
+export interface PmsRoomWrite {
+  reservation_id: string;
+  room_key: string;
+  position: number;
+  external_id: string | null;
+  status: ReservationStatus | null;
+  check_in: string | null;
+  check_out: string | null;
+  room_type_code: string | null;
+  room_number: string | null;
+  rate_plan_code: string | null;
+  adults: number | null;
+  children: number | null;
+  amount: string | null;
+  source_updated_at: string | null;
+  reservation_room_id: string | null;
+}
+
+/** The PMS's view of the rooms of these bookings, replaced whole (new bookings have none yet). */
+export async function replacePmsRooms(
+  tx: Tx,
+  propertyId: string,
+  replacedFor: string[],
+  rows: PmsRoomWrite[],
+): Promise<void> {
+  if (replacedFor.length > 0) {
+    await sql`DELETE FROM pms_booking_room WHERE reservation_id = ANY(${replacedFor}::uuid[])`.execute(tx);
+  }
+  if (rows.length === 0) return;
+  const column = <K extends keyof PmsRoomWrite>(key: K) => pgArray(rows.map((r) => r[key]));
+  await sql`
+    INSERT INTO pms_booking_room (reservation_id, room_key, property_id, position, external_id, status, check_in,
+      check_out, room_type_code, room_number, rate_plan_code, adults, children, amount, source_updated_at,
+      reservation_room_id)
+    SELECT v.reservation_id, v.room_key, ${propertyId}::uuid, v.position, v.external_id, v.status, v.check_in,
+      v.check_out, v.room_type_code, v.room_number, v.rate_plan_code, v.adults, v.children, v.amount,
+      v.source_updated_at, v.reservation_room_id
+    FROM unnest(
+      ${column('reservation_id')}::uuid[], ${column('room_key')}::text[], ${column('position')}::int[],
+      ${column('external_id')}::text[], ${column('status')}::text[], ${column('check_in')}::date[],
+      ${column('check_out')}::date[], ${column('room_type_code')}::text[], ${column('room_number')}::text[],
+      ${column('rate_plan_code')}::text[], ${column('adults')}::int[], ${column('children')}::int[],
+      ${column('amount')}::numeric[], ${column('source_updated_at')}::timestamptz[],
+      ${column('reservation_room_id')}::uuid[]
+    ) AS v(reservation_id, room_key, position, external_id, status, check_in, check_out, room_type_code,
+           room_number, rate_plan_code, adults, children, amount, source_updated_at, reservation_room_id)`.execute(
+    tx,
+  );
+}
+
+/** Grouped rooms whose newer PMS version changed nothing: only their modification time moves. */
+export async function advanceRoomTimes(
+  tx: Tx,
+  rows: Array<{ reservation_id: string; room_key: string; source_updated_at: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await sql`
+    UPDATE pms_booking_room p SET source_updated_at = v.at
+    FROM unnest(${pgArray(rows.map((r) => r.reservation_id))}::uuid[], ${pgArray(rows.map((r) => r.room_key))}::text[],
+      ${pgArray(rows.map((r) => r.source_updated_at))}::timestamptz[]) AS v(reservation_id, room_key, at)
+    WHERE p.reservation_id = v.reservation_id AND p.room_key = v.room_key
+      AND (p.source_updated_at IS NULL OR p.source_updated_at < v.at)`.execute(tx);
 }
 
 /** A newer PMS version with the same content: only its modification time moves forward. */

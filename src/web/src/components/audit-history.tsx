@@ -44,7 +44,10 @@ export function AuditHistory(props: { entityType: string; entityId: string; vers
         {list.items.map((entry) => (
           <li key={entry.id}>
             <time dateTime={entry.created_at}>{dateTime(entry.created_at)}</time>
-            <strong>{entry.action}</strong> <span class="muted">by {entry.actor_role ?? 'system'}</span>
+            <strong>{entry.action}</strong>{' '}
+            <span class="muted">
+              by {entry.actor_name ? `API key "${entry.actor_name}"` : (entry.actor_role ?? 'system')}
+            </span>
             <DiffView diff={entry.diff} />
           </li>
         ))}

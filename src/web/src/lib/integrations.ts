@@ -1,4 +1,4 @@
-import { get, type Page, post, put } from './api.ts';
+import { get, type Page, patch, post, put } from './api.ts';
 
 /** The integration API (DESIGN.md §5, §8) in one place, so the screens do not repeat its paths. */
 const BASE = '/api/integrations/pms';
@@ -28,6 +28,29 @@ export interface Connection {
   cursor: string | null;
   next_run_at: string;
   last_run: { id: string; status: string; at: string | null } | null;
+  /** The hotel's value maps by name: the PMS's value → this hotel's (config format v2). */
+  value_maps: ValueMaps;
+}
+
+export type ValueMaps = Record<string, Record<string, string>>;
+/** RFC 7396: null removes an entry, or a whole map. */
+export type ValueMapsPatch = Record<string, Record<string, string | null> | null>;
+
+/** The value maps a config's value_map transforms read (the connection must carry each). */
+export function valueMapsOf(document: Record<string, unknown> | undefined): string[] {
+  const names = new Set<string>();
+  const visit = (mappings: unknown) => {
+    for (const mapping of Object.values((mappings ?? {}) as Record<string, { transform?: unknown }>)) {
+      const steps = Array.isArray(mapping?.transform) ? mapping.transform : [mapping?.transform];
+      for (const step of steps) {
+        const spec = step as { name?: unknown; map?: unknown } | undefined;
+        if (spec?.name === 'value_map' && typeof spec.map === 'string') names.add(spec.map);
+      }
+    }
+  };
+  visit(document?.field_mappings);
+  visit((document?.rooms as { field_mappings?: unknown } | undefined)?.field_mappings);
+  return [...names].sort();
 }
 
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'partial' | 'failed';
@@ -104,6 +127,8 @@ export const integrations = {
     );
     return 'connection' in answer ? answer.connection : answer;
   },
+  patchValueMaps: (propertyId: string, body: ValueMapsPatch) =>
+    patch<Connection>(`${BASE}/connections/${propertyId}/value-maps/`, body),
   sync: (propertyId: string) => post<SyncRun>(`${BASE}/sync/`, { property_id: propertyId }),
   run: (id: string) => get<SyncRun>(`${BASE}/sync-runs/${id}/`),
   runs: (propertyId: string, cursor: string | null) =>

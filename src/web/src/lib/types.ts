@@ -31,6 +31,9 @@ export interface Property {
   currency: string;
   status: 'active' | 'inactive';
   address: Address | null;
+  /** The hotel's trading day, rolled by the night audit. */
+  business_date: string;
+  default_rate_plan_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -47,13 +50,38 @@ export interface RoomType {
 
 export type RoomStatus = 'available' | 'occupied' | 'dirty' | 'out_of_order';
 
+export type HousekeepingStatus = 'clean' | 'dirty' | 'inspected';
+
+/** A room out of order over [start_date, end_date): counted in the calendar's out_of_order_units. */
+export interface OutOfOrderBlock {
+  id: string;
+  room_id: string;
+  room_type_id: string;
+  start_date: string;
+  end_date: string;
+  reason: string | null;
+  created_by: string | null;
+  created_at: string;
+  returned_at: string | null;
+}
+
 export interface Room {
   id: string;
   property_id: string;
   room_type_id: string;
   number: string;
   floor: string | null;
+  /** Summary of today: out of order, else occupied, else dirty, else available. */
   status: RoomStatus;
+  housekeeping_status: HousekeepingStatus;
+  occupancy: 'vacant' | 'occupied';
+  occupied_by: {
+    reservation_id: string;
+    confirmation_code: string;
+    check_in: string;
+    check_out: string;
+  } | null;
+  out_of_order: OutOfOrderBlock | null;
 }
 
 export interface CalendarNight {
@@ -121,6 +149,41 @@ export interface ReservationRoom {
   children: number;
   amount: string;
   nightly_prices: Array<{ date: string; amount: string }>;
+  complimentary: boolean;
+}
+
+export type Penalty = 'none' | 'first_night' | 'full_stay' | 'percent';
+
+/** What cancelling or the no-show cost, per room and summed. */
+export interface ReservationFee {
+  kind: 'cancellation' | 'no_show';
+  amount: string;
+  currency: string;
+  computed_at: string;
+  rooms: Array<{
+    reservation_room_id: string;
+    rate_plan_id: string | null;
+    policy_rate_plan_id: string | null;
+    policy: Record<string, unknown> | null;
+    free_until: string | null;
+    penalty: Penalty | null;
+    amount: string;
+  }>;
+}
+
+export interface NightAuditResult {
+  property_id: string;
+  code: string;
+  business_date_before: string;
+  business_date: string;
+  rolled: boolean;
+  no_shows: Array<{
+    reservation_id: string;
+    confirmation_code: string;
+    fee_amount: string;
+    fee_currency: string;
+  }>;
+  nights_created: number;
 }
 
 export interface Reservation {
@@ -142,6 +205,7 @@ export interface Reservation {
   created_at: string;
   updated_at: string;
   cancelled_at: string | null;
+  fee: ReservationFee | null;
 }
 
 export interface RatePlan {
@@ -167,6 +231,8 @@ export interface AuditEntry {
   property_id: string | null;
   actor_id: string | null;
   actor_role: string | null;
+  /** The API key's name when a partner's key made the change. */
+  actor_name?: string | null;
   action: string;
   entity_type: string;
   entity_id: string | null;
@@ -233,4 +299,27 @@ export interface WebhookDelivery {
   error: string | null;
   duration_ms: number;
   created_at: string;
+}
+
+export type ApiKeyScope = 'search' | 'book' | 'reservations:read' | 'events';
+
+/** A partner's API key (docs/api.md, "Partner credentials"); `secret` only in the answer that made it. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  key_prefix: string;
+  scopes: ApiKeyScope[];
+  all_properties: boolean;
+  property_ids: string[];
+  rate_limit_per_minute: number;
+  expires_at: string | null;
+  status: 'active' | 'expired' | 'revoked';
+  revoked_at: string | null;
+  rotated_at: string | null;
+  previous_secret_expires_at: string | null;
+  last_used_at: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  secret?: string;
 }

@@ -1,4 +1,5 @@
 import { useState } from 'preact/hooks';
+import { NightAuditPanel } from '../components/night-audit-panel.tsx';
 import { PropertyForm } from '../components/property-form.tsx';
 import { RoomTypesPanel } from '../components/room-types-panel.tsx';
 import { RoomsPanel } from '../components/rooms-panel.tsx';
@@ -54,6 +55,11 @@ export function PropertyDetailScreen(props: { id: string }) {
         ) : null}
       </PageHeader>
       <ErrorNote error={error} />
+      <NightAuditPanel
+        property={p}
+        canRun={admin}
+        onAudited={(businessDate) => property.setData({ ...p, business_date: businessDate })}
+      />
       <Tabs
         label="Property sections"
         current={tab}

@@ -1,5 +1,8 @@
 import { useState } from 'preact/hooks';
 import { AuditHistory } from '../components/audit-history.tsx';
+import { DepartureDialog } from '../components/departure-dialog.tsx';
+import { FeeFacts } from '../components/fee-facts.tsx';
+import { GuestDialog } from '../components/guest-dialog.tsx';
 import { ModifyDialog } from '../components/modify-dialog.tsx';
 import { Badge, confirmAction, ErrorNote, Link, Loading, notify, PageHeader } from '../components/ui.tsx';
 import { describeError, get, listAll, post } from '../lib/api.ts';
@@ -35,6 +38,7 @@ export function ReservationDetailScreen(props: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [modifying, setModifying] = useState(false);
+  const [editing, setEditing] = useState<'departure' | 'guest' | null>(null);
   const [historyVersion, setHistoryVersion] = useState(0);
 
   async function act(action: LifecycleAction) {
@@ -122,6 +126,16 @@ export function ReservationDetailScreen(props: { id: string }) {
             Change dates
           </button>
         ) : null}
+        {r.status === 'checked_in' && r.source === 'direct' ? (
+          <button type="button" onClick={() => setEditing('departure')} disabled={busy}>
+            Extend or shorten
+          </button>
+        ) : null}
+        {r.source === 'direct' ? (
+          <button type="button" onClick={() => setEditing('guest')} disabled={busy}>
+            Edit guest
+          </button>
+        ) : null}
       </PageHeader>
       <ErrorNote error={error} />
       <div class="columns">
@@ -155,6 +169,7 @@ export function ReservationDetailScreen(props: { id: string }) {
                   <dd>{dateTime(r.cancelled_at)}</dd>
                 </>
               ) : null}
+              <FeeFacts reservation={r} />
             </dl>
           </div>
           <h2>Rooms</h2>
@@ -183,7 +198,10 @@ export function ReservationDetailScreen(props: { id: string }) {
                     <td>
                       {room.nightly_prices.map((n) => `${n.date.slice(5)}: ${n.amount}`).join(' · ') || '—'}
                     </td>
-                    <td class="num">{money(room.amount, r.currency)}</td>
+                    <td class="num">
+                      {money(room.amount, r.currency)}
+                      {room.complimentary ? ' (complimentary)' : ''}
+                    </td>
                     <td>
                       <label class="sr-only" for={`assign-${index}`}>
                         Room for line {index + 1}
@@ -202,6 +220,9 @@ export function ReservationDetailScreen(props: { id: string }) {
                           .map((candidate) => (
                             <option key={candidate.id} value={candidate.id}>
                               {candidate.number}
+                              {candidate.id !== room.room_id && candidate.status !== 'available'
+                                ? ` (${candidate.status.replaceAll('_', ' ')})`
+                                : ''}
                             </option>
                           ))}
                       </select>
@@ -230,6 +251,30 @@ export function ReservationDetailScreen(props: { id: string }) {
             setModifying(false);
             setHistoryVersion((v) => v + 1);
             notify(`${saved.confirmation_code}: dates changed.`);
+          }}
+        />
+      ) : null}
+      {editing === 'departure' ? (
+        <DepartureDialog
+          reservation={r}
+          onClose={() => setEditing(null)}
+          onSaved={(saved) => {
+            reservation.setData(saved);
+            setEditing(null);
+            setHistoryVersion((v) => v + 1);
+            notify(`${saved.confirmation_code}: leaves on ${saved.check_out}.`);
+          }}
+        />
+      ) : null}
+      {editing === 'guest' ? (
+        <GuestDialog
+          reservation={r}
+          onClose={() => setEditing(null)}
+          onSaved={(saved) => {
+            reservation.setData(saved);
+            setEditing(null);
+            setHistoryVersion((v) => v + 1);
+            notify(`${saved.confirmation_code}: guest details saved.`);
           }}
         />
       ) : null}

@@ -8,6 +8,7 @@ import { CheckField, NumberField, ProblemSummary, SelectField, TextField } from 
 import { ErrorNote, Loading, notify } from '../ui.tsx';
 import { RunStatusBadge } from './run-status.tsx';
 import { RunCounts } from './runs-panel.tsx';
+import { ValueMapsPanel } from './value-maps-panel.tsx';
 
 interface SecretLine {
   name: string;
@@ -38,25 +39,34 @@ export function ConnectionPanel(props: { property: Property; onShowRun: (id: str
 
   if (connection.loading && connection.data === undefined) return <Loading />;
   return (
-    <div class="columns">
-      <ConnectionForm
-        key={`${propertyId}:${connection.data?.id ?? 'new'}`}
-        propertyId={propertyId}
-        connection={connection.data ?? null}
-        configs={(configs.data?.results ?? []).map((c) => ({
-          value: `${c.pms_type}@${c.version}`,
-          label: `${c.pms_type} ${c.version}`,
-        }))}
-        onSaved={(saved) => connection.setData(saved)}
-        error={connection.error}
-      />
-      <SyncNow
-        propertyId={propertyId}
-        connection={connection.data ?? null}
-        onShowRun={props.onShowRun}
-        onFinished={() => void connection.reload()}
-      />
-    </div>
+    <>
+      <div class="columns">
+        <ConnectionForm
+          key={`${propertyId}:${connection.data?.id ?? 'new'}`}
+          propertyId={propertyId}
+          connection={connection.data ?? null}
+          configs={(configs.data?.results ?? []).map((c) => ({
+            value: `${c.pms_type}@${c.version}`,
+            label: `${c.pms_type} ${c.version}`,
+          }))}
+          onSaved={(saved) => connection.setData(saved)}
+          error={connection.error}
+        />
+        <SyncNow
+          propertyId={propertyId}
+          connection={connection.data ?? null}
+          onShowRun={props.onShowRun}
+          onFinished={() => void connection.reload()}
+        />
+      </div>
+      {connection.data ? (
+        <ValueMapsPanel
+          key={`${connection.data.id}:${connection.data.pms_type}@${connection.data.version}`}
+          connection={connection.data}
+          onSaved={(saved) => connection.setData(saved)}
+        />
+      ) : null}
+    </>
   );
 }
 
