@@ -8,6 +8,7 @@ const addFormats: AddFormats =
 
 import type { FastifyInstance, FastifySchema } from 'fastify';
 import { type FieldProblem, ValidationError } from '../errors.ts';
+import { pointerToNul } from '../unstorable.ts';
 
 function makeAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({
@@ -52,27 +53,6 @@ export function toFieldProblems(errors: ErrorObject[], part: string): FieldProbl
           : (error.message ?? 'is invalid');
     return { pointer: `/${part}${pointer}`, message };
   });
-}
-
-/**
- * The first string in `value` (keys included) holding U+0000, which PostgreSQL can store neither in
- * text nor in jsonb, as a JSON pointer below `root`. Walks without recursion: bodies may nest deep.
- */
-export function pointerToNul(value: unknown, root: string): string | undefined {
-  const stack: Array<[unknown, string]> = [[value, root]];
-  while (stack.length > 0) {
-    const [node, pointer] = stack.pop()!;
-    if (typeof node === 'string') {
-      if (node.includes('\u0000')) return pointer;
-    } else if (node !== null && typeof node === 'object') {
-      for (const [key, child] of Object.entries(node)) {
-        const at = `${pointer}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
-        if (key.includes('\u0000')) return at;
-        stack.push([child, at]);
-      }
-    }
-  }
-  return undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
+import { pointerToNul } from '../../../app/unstorable.ts';
 import type { PmsConfigDocument } from '../config/config.types.ts';
-import { PMSError, PMSMappingError } from '../integrations.errors.ts';
+import { PMSDataValidationError, PMSError, PMSMappingError } from '../integrations.errors.ts';
 import { compileJoins, type Joined, type PageIndex } from '../mapping/joins.ts';
 import { compileMapper } from '../mapping/mapper.ts';
 import { EMPTY_ENV, type MapEnv } from '../mapping/transforms.ts';
@@ -65,6 +66,14 @@ export function compilePipeline(config: PmsConfigDocument): Pipeline {
       const env = context.env ?? EMPTY_ENV;
       let joined: Joined | undefined;
       try {
+        const unstorable = pointerToNul(raw, '');
+        if (unstorable !== undefined) {
+          throw new PMSDataValidationError(
+            'raw_schema',
+            unstorable || null,
+            'holds a NUL character (U+0000), which cannot be stored',
+          );
+        }
         checkRaw(raw);
         joined = joins.resolve(raw, context.joined ? undefined : indexOf(context.page), context.joined);
         const record = mapper.map(raw, env, joined);

@@ -24,7 +24,9 @@ function walk(node: unknown, prefix: string, seen: Set<string>): void {
   }
   if (node === null || typeof node !== 'object') return;
   for (const key of Object.keys(node)) {
-    const path = prefix ? `${prefix}.${key}` : key;
+    // A key PostgreSQL cannot store (a NUL in it) is counted as the record shows it in quarantine.
+    const name = key.includes('\u0000') ? key.replaceAll('\u0000', '\u2400') : key;
+    const path = prefix ? `${prefix}.${name}` : name;
     seen.add(path);
     walk((node as Record<string, unknown>)[key], path, seen);
   }

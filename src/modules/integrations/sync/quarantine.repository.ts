@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { withNulShown } from '../../../app/unstorable.ts';
 import type { Db, Tx } from '../../../db/database.ts';
 
 export interface QuarantineInsert {
@@ -14,9 +15,13 @@ export interface QuarantineInsert {
   context?: Record<string, unknown> | null;
 }
 
-/** One statement for a batch's bad records. */
-export async function insertErrors(tx: Tx, rows: QuarantineInsert[]): Promise<void> {
-  if (rows.length === 0) return;
+/**
+ * One statement for a batch's bad records. A record may be bad for holding a NUL character, which
+ * PostgreSQL cannot store: the quarantine keeps it with each NUL shown as ␀.
+ */
+export async function insertErrors(tx: Tx, bad: QuarantineInsert[]): Promise<void> {
+  if (bad.length === 0) return;
+  const rows = bad.map(withNulShown);
   await sql`
     INSERT INTO ingestion_error (sync_run_id, property_id, stage, error_type, field, message, external_id, raw,
       context)
